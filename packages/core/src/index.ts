@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './registry';
+export * from './rng';
+export * from './config';
+export * from './backend';
+export * from './doctor';

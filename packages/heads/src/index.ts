@@ -1,0 +1,2 @@
+// Downstream heads: linear classifier, segmentation head, detection head.
+export {};

@@ -1,0 +1,2 @@
+// The parameter-free processor that turns attention maps into pseudo segmentation masks.
+export {};

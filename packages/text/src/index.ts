@@ -1,0 +1,2 @@
+// BERT WordPiece tokenizer and BERT encoder with Hugging Face weight import.
+export {};
