@@ -4,3 +4,4 @@ export * from './rng';
 export * from './config';
 export * from './backend';
 export * from './doctor';
+export * from './checkpoint';
