@@ -5,7 +5,7 @@ const root = __dirname;
 module.exports = {
   testEnvironment: 'node',
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, tsconfig: path.join(root, 'tsconfig.jest.json') }],
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: path.join(root, 'tsconfig.jest.json') }],
   },
   moduleNameMapper: {
     '^@g2d/([^/]+)/(.+)$': path.join(root, 'packages/$1/src/$2'),

@@ -196,17 +196,16 @@ function findTfjsPackages(opts, versions) {
   }
   // pnpm workspace root: the package is not hoisted, look in the virtual store.
   const store = path.join(process.cwd(), 'node_modules', '.pnpm');
-  const found = [];
   if (exists(store)) {
-    for (const ent of fs.readdirSync(store)) {
-      for (const n of TFJS_NAMES) {
-        if (!ent.startsWith(`${n.replace('/', '+')}@`)) continue;
-        const d = path.join(store, ent, 'node_modules', n);
-        if (exists(path.join(d, 'package.json'))) found.push(readTfjsPackage(d, versions));
-      }
+    const ents = fs.readdirSync(store).sort();
+    for (const n of names) {
+      const found = ents.filter((e) => e.startsWith(`${n.replace('/', '+')}@`))
+        .map((e) => path.join(store, e, 'node_modules', n))
+        .filter((d) => exists(path.join(d, 'package.json')))
+        .map((d) => readTfjsPackage(d, versions));
+      if (found.length) return found;
     }
   }
-  if (found.length) return found;
   throw new BuildError(
     `cannot find @tensorflow/tfjs-node from ${process.cwd()}`,
     'install it WITHOUT its install script (pnpm: allowBuilds {"@tensorflow/tfjs-node": false}; npm: --ignore-scripts), '
@@ -338,14 +337,15 @@ function elfSoname(file) {
   return m ? m[1] : null;
 }
 
-function exportedSymbols(files) {
+function dynamicSymbols(files, which_ = '--defined-only') {
   if (!which('nm')) return null;
   const out = new Set();
   for (const f of files) {
-    const r = run('nm', ['-D', '--defined-only', f], { maxBuffer: 512 * 2 ** 20 });
+    const r = run('nm', ['-D', which_, f], { maxBuffer: 512 * 2 ** 20 });
     if (r.status !== 0) throw new BuildError(`nm -D failed on ${f}: ${(r.stderr || '').trim()}`, 'is it an ELF shared library?');
     for (const line of r.stdout.split('\n')) {
-      const name = line.trim().split(/\s+/)[2];
+      const parts = line.trim().split(/\s+/);
+      const name = parts[parts.length - 1];
       if (name) out.add(name.replace(/@.*$/, ''));
     }
   }
@@ -363,7 +363,13 @@ function httpGet(url, redirects = 0) {
         resolve(httpGet(new URL(res.headers.location, url).toString(), redirects + 1));
         return;
       }
-      if (res.statusCode !== 200) { res.resume(); reject(new Error(`HTTP ${res.statusCode} from ${url}`)); return; }
+      if (res.statusCode !== 200) {
+        res.resume();
+        const err = new Error(`HTTP ${res.statusCode} from ${url}`);
+        err.permanent = res.statusCode >= 400 && res.statusCode < 500;
+        reject(err);
+        return;
+      }
       resolve(res);
     });
     req.setTimeout(60_000, () => req.destroy(new Error('no data for 60 s')));
@@ -454,6 +460,7 @@ async function obtainWheel(opts, L) {
     } catch (e) {
       if (e instanceof ChecksumError) throw e;
       lastErr = e;
+      if (e.permanent) break;
       if (attempt < 3) { warn(`download attempt ${attempt} failed: ${e.message}; retrying`); await new Promise((r) => setTimeout(r, 2000 * attempt)); }
     }
   }
@@ -655,7 +662,14 @@ function locateLocalLibtensorflow(dirArg) {
 }
 
 function localLibtensorflow(loc, versions) {
-  const syms = exportedSymbols(loc.libs.map((l) => l.src));
+  const syms = dynamicSymbols(loc.libs.map((l) => l.src));
+  const undef = dynamicSymbols(loc.libs.map((l) => l.src), '--undefined-only');
+  const py = undef ? [...undef].filter((n) => /^_?Py[A-Z_]/.test(n)) : [];
+  if (py.length) {
+    throw new BuildError(`${loc.libs[0].src} needs libpython symbols (${py.slice(0, 3).join(', ')}, ...): it is a Python extension module, `
+      + 'which cannot be loaded by Node.js (dlopen fails with "undefined symbol: PyTuple_Type")',
+    'use libtensorflow.so from a libtensorflow tarball, or libtensorflow_cc.so.2 from a TensorFlow >= 2.12 wheel');
+  }
   if (syms) {
     const missing = versions.requiredSymbols.filter((s) => !syms.has(s));
     if (missing.length) {

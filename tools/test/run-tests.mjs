@@ -8,10 +8,9 @@ import { join } from 'node:path';
 
 const dir = mkdtempSync(join(tmpdir(), 'g2d-tests-'));
 const args = process.argv.slice(2);
-const projectArgs = args.some((a) => a === '-p' || a.startsWith('--projects')) ? [] : [];
-const r = spawnSync('pnpm', ['exec', 'nx', 'run-many', '-t', 'test', '--outputStyle=stream', ...projectArgs, ...args], {
+const r = spawnSync('pnpm', ['exec', 'nx', 'run-many', '-t', 'test', '--outputStyle=stream', ...args], {
   stdio: 'inherit',
-  env: { ...process.env, G2D_TEST_SUMMARY_DIR: dir, NX_DAEMON: process.env.NX_DAEMON ?? 'false' },
+  env: { ...process.env, G2D_TEST_SUMMARY_DIR: dir, NX_DAEMON: process.env.NX_DAEMON ?? 'false', TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
 });
 let passed = 0, failed = 0, skipped = 0;
 const rows = [];

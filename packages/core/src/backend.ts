@@ -50,6 +50,9 @@ async function quietKernelWarnings<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<BackendProbe> {
+  // libtensorflow's C++ INFO lines (oneDNN, CPU features) drown the one-line report; keep
+  // warnings and errors unless the user asked for more.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   return quietKernelWarnings(() => tryNativeLoud(pkg));
 }
 

@@ -1,0 +1,34 @@
+"""PyTorch baseline for `resnet50-train`: torchvision ResNet-50 (random init), batch 8,
+256x256, cross-entropy on 1000 classes, Adam; median ms per training step after warm-up."""
+import argparse
+
+from _common import emit, peak_rss_mib, setup_torch, summary, time_it
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--batch", type=int, default=8)
+ap.add_argument("--size", type=int, default=256)
+ap.add_argument("--iters", type=int, default=10)
+ap.add_argument("--warmup", type=int, default=2)
+ap.add_argument("--threads", type=int, default=0)
+a = ap.parse_args()
+torch, threads = setup_torch(a.threads)
+import torchvision  # noqa: E402
+
+model = torchvision.models.resnet50(weights=None)
+model.train()
+opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+x = torch.randn(a.batch, 3, a.size, a.size)
+y = torch.randint(0, 1000, (a.batch,))
+lossf = torch.nn.CrossEntropyLoss()
+
+
+def step():
+    opt.zero_grad(set_to_none=True)
+    loss = lossf(model(x), y)
+    loss.backward()
+    opt.step()
+
+
+times = time_it(step, a.iters, a.warmup)
+emit({"torch": torch.__version__, "threads": threads, "batch": a.batch, "size": a.size,
+      **summary(times), "peakRssMiB": peak_rss_mib()})
