@@ -1,2 +1,4 @@
-// Metrics as functions and accumulators: AUC, accuracy, F1, Dice, IoU, mAP, pointing game.
-export {};
+export * from './classification';
+export * from './segmentation';
+export * from './detection';
+export * from './accumulators';
