@@ -13,8 +13,10 @@ Writes packages/text/test/fixtures/tokenizer-goldens.json:
   edge       hand-picked strings (control/format characters, Unicode whitespace, accents, CJK
              in and outside the BMP, new emoji, punctuation of many scripts, special tokens in
              the text, very long words) with the ids in all three settings
+  hf_tokenizer_json  the backend tokenizer.json transformers builds for each setting, with
+             model.vocab left out (the structure our vocab.txt -> tokenizer.json must reproduce)
   batch      batch_encode_plus(truncation=True, max_length=16, padding='max_length') and
-             padding='longest' on a few reports (cased)
+             padding='longest' on a few made-up report-like texts (cased)
 
 Usage: .venv-ref/bin/python tools/text/gen_goldens.py [--shared ../shared] [--n 500]
 """
@@ -108,7 +110,14 @@ def main():
     for text in EDGE:
         edge.append({'text': text, **{k: t(text)['input_ids'] for k, t in tok.items()}})
 
-    batch_texts = [t for _, t in reports[:4]] + ['Short.']
+    # made-up report-like texts (no shared data in the committed file)
+    batch_texts = [
+        'The heart size is normal. The lungs are clear without focal consolidation, effusion or pneumothorax.',
+        'Stable mild cardiomegaly; left basilar atelectasis. No acute osseous abnormality.',
+        'Interval placement of a right-sided PICC line with tip at the cavoatrial junction.',
+        'No acute cardiopulmonary process.',
+        'Short.',
+    ]
     t = tok['cased']
     b_max = t(batch_texts, truncation=True, max_length=16, padding='max_length')
     b_long = t(batch_texts, padding='longest')
@@ -119,6 +128,17 @@ def main():
         'longest': {k: b_long[k] for k in ('input_ids', 'attention_mask', 'token_type_ids')},
         'longest_truncated_40': {k: b_trunc_long[k] for k in ('input_ids', 'attention_mask', 'token_type_ids')},
     }
+
+    hf_json = {}
+    fresh = {  # new instances: batch calls above leave truncation/padding set on the backend
+        'cased': BertTokenizerFast(cased_vocab, do_lower_case=False),
+        'cased_lower': BertTokenizerFast(cased_vocab, do_lower_case=True),
+        'uncased': BertTokenizerFast(uncased_vocab, do_lower_case=True),
+    }
+    for k, t in fresh.items():
+        j = json.loads(t.backend_tokenizer.to_str())
+        j['model'].pop('vocab')
+        hf_json[k] = j
 
     meta = {
         'generator': 'tools/text/gen_goldens.py',
@@ -133,6 +153,7 @@ def main():
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, 'w', encoding='utf-8') as f:
         f.write('{"meta": ' + json.dumps(meta, ensure_ascii=False) + ',\n"batch": ' + json.dumps(batch, ensure_ascii=False)
+                + ',\n"hf_tokenizer_json": ' + json.dumps(hf_json)
                 + ',\n"edge": [\n' + ',\n'.join(json.dumps(e, ensure_ascii=False) for e in edge)
                 + '],\n"reports": [\n' + ',\n'.join(json.dumps(r, separators=(',', ':')) for r in rep) + ']}\n')
     print(f'wrote {a.out}: {len(rep)} reports, {len(edge)} edge strings, slow/fast mismatches {slow_mismatch}')

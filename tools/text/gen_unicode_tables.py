@@ -11,14 +11,17 @@ from the reference implementation itself, and written as sorted [start, end] ran
   PUNCTUATION  isolated by BertPreTokenizer (`is_ascii_punctuation || is_punctuation`)
   NONSPACING   dropped after NFD by strip_accents (`is_mark_nonspacing`)
   CHINESE      padded with spaces by handle_chinese_chars
-  LOWER        code points whose char-wise Rust `to_lowercase` differs from JS `toLowerCase`
-               (written as explicit pairs; empty when they agree everywhere)
+  LOWER        code points whose char-wise Rust `to_lowercase` differs from Node's
+               `toLowerCase` (explicit pairs; Node is run to compare, so run this with the
+               Node version the project uses)
 
-Usage: .venv-ref/bin/python tools/text/gen_unicode_tables.py [--check-js-lower lower.json]
+Usage: .venv-ref/bin/python tools/text/gen_unicode_tables.py
 """
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import unicodedata
 
 import tokenizers
@@ -43,6 +46,27 @@ def ranges(cps):
         else:
             out.append([cp, cp])
     return out
+
+
+NODE_LOWER = '''
+const out = {};
+for (let cp = 0; cp < 0x110000; cp++) {
+  if (cp >= 0xd800 && cp <= 0xdfff) continue;
+  const c = String.fromCodePoint(cp);
+  const l = c.toLowerCase();
+  if (l !== c) out[cp] = l;
+}
+require('fs').writeFileSync(process.argv[1], JSON.stringify(out));
+'''
+
+
+def node_lower_map():
+    """{code point: lowercase} where Node's String#toLowerCase changes a single character."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, 'lower.json')
+        subprocess.run(['node', '-e', NODE_LOWER, out], check=True)
+        with open(out) as f:
+            return {int(k): v for k, v in json.load(f).items()}
 
 
 def main():
@@ -87,19 +111,18 @@ def main():
     bad = [cp for cp in code_points()
            if ''.join(x for x in unicodedata.normalize('NFD', chr(cp)) if ord(x) not in ns) != strip.normalize_str(chr(cp))]
     if bad:
-        print(f'warning: {len(bad)} code points where NFD+NONSPACING differs from the reference, e.g. '
+        print(f'note: {len(bad)} code points where Python\'s NFD (unicodedata {unicodedata.unidata_version}) + NONSPACING '
+              'differs from the reference (Node\'s NFD is what runs; the edge-case goldens check it), e.g. '
               + ', '.join(f'U+{b:04X}' for b in bad[:10]), file=sys.stderr)
 
     exceptions = {}
-    if len(sys.argv) > 2 and sys.argv[1] == '--check-js-lower':
-        with open(sys.argv[2]) as f:
-            js = {int(k): v for k, v in json.load(f).items()}
-        for cp in code_points():
-            py = lower_map.get(cp, chr(cp))
-            j = js.get(cp, chr(cp))
-            if py != j:
-                exceptions[cp] = py
-        print(f'{len(exceptions)} lowercase exceptions vs JS', file=sys.stderr)
+    js = node_lower_map()
+    for cp in code_points():
+        py = lower_map.get(cp, chr(cp))
+        j = js.get(cp, chr(cp))
+        if py != j:
+            exceptions[cp] = py
+    print(f'{len(exceptions)} lowercase exceptions vs Node', file=sys.stderr)
 
     def fmt(name, doc, rs):
         flat = ','.join(f'{a},{b}' for a, b in rs)

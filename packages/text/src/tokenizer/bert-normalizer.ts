@@ -56,7 +56,6 @@ export interface BertNormalizerOptions {
 export function normalizeBert(text: string, o: BertNormalizerOptions): string {
   let out = text;
   // fast path: printable ASCII only needs the lowercase step
-  // eslint-disable-next-line no-control-regex
   const ascii = /^[\x20-\x7e]*$/.test(out);
   if (!ascii && (o.cleanText || o.handleChineseChars)) {
     let s = '';

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { G2DError } from '@g2d/core';
+import { resolvePretrained, type PretrainedOptions } from '../hub';
 import { normalizeBert, preTokenizeBert, type BertNormalizerOptions } from './bert-normalizer';
 
 /** The special tokens of a BERT vocabulary. */
@@ -170,7 +171,7 @@ export class BertTokenizer {
   constructor(json: TokenizerJson, opts: { source?: string; specialTokens?: Partial<SpecialTokens> } = {}) {
     const source = opts.source ?? 'tokenizer.json';
     this.source = source;
-    validateTokenizerJson(json, source);
+    json = validateTokenizerJson(json, source);
     this.json = json;
     this.specialTokens = { ...BERT_SPECIAL_TOKENS, ...opts.specialTokens };
     try {
@@ -231,16 +232,15 @@ export class BertTokenizer {
    */
   static fromFile(file: string, opts: VocabOptions = {}): BertTokenizer {
     if (file.toLowerCase().endsWith('.json')) {
-      if (opts.lowercase !== undefined) {
-        const json = BertTokenizer.fromTokenizerJson(file).json;
-        if (json.normalizer?.type === 'BertNormalizer' && (json.normalizer.lowercase !== false) !== opts.lowercase) {
-          throw new G2DError(
-            `normalizer.lowercase is ${json.normalizer.lowercase !== false} in this tokenizer.json, but lowercase=${opts.lowercase} was asked for (only vocab.txt takes a lowercase option)`,
-            { source: file },
-          );
-        }
+      const tok = BertTokenizer.fromTokenizerJson(file, { specialTokens: opts.specialTokens });
+      const n = tok.json.normalizer;
+      if (opts.lowercase !== undefined && n?.type === 'BertNormalizer' && (n.lowercase !== false) !== opts.lowercase) {
+        throw new G2DError(
+          `normalizer.lowercase is ${n.lowercase !== false} in this tokenizer.json, but lowercase=${opts.lowercase} was asked for (only vocab.txt takes a lowercase option)`,
+          { source: file },
+        );
       }
-      return BertTokenizer.fromTokenizerJson(file, { specialTokens: opts.specialTokens });
+      return tok;
     }
     return BertTokenizer.fromVocab(file, opts);
   }
@@ -271,6 +271,19 @@ export class BertTokenizer {
     const stripAccents = opts.stripAccents !== undefined ? opts.stripAccents : typeof cfg.strip_accents === 'boolean' ? cfg.strip_accents : null;
     const handleChineseChars = opts.handleChineseChars ?? (typeof cfg.tokenize_chinese_chars === 'boolean' ? cfg.tokenize_chinese_chars : true);
     return BertTokenizer.fromVocab(vt, { ...opts, lowercase, stripAccents, handleChineseChars });
+  }
+
+  /**
+   * The tokenizer of a Hugging Face model: a local directory or a hub id found in the
+   * Hugging Face cache (downloaded into it when online); see fromDirectory for the rules.
+   */
+  static async fromPretrained(pathOrHubId: string, opts: VocabOptions & PretrainedOptions = {}): Promise<BertTokenizer> {
+    const r = await resolvePretrained(
+      pathOrHubId,
+      [{ anyOf: opts.lowercase === undefined ? ['tokenizer.json', 'vocab.txt'] : ['vocab.txt', 'tokenizer.json'] }, { anyOf: ['tokenizer_config.json'], optional: true }],
+      opts,
+    );
+    return BertTokenizer.fromDirectory(r.dir, opts);
   }
 
   get vocabSize(): number {
@@ -372,7 +385,7 @@ export class BertTokenizer {
   }
 }
 
-function validateTokenizerJson(json: TokenizerJson, source: string): void {
+function validateTokenizerJson(json: TokenizerJson, source: string): TokenizerJson {
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new G2DError('tokenizer.json must hold a JSON object', { source });
   const model = json.model as TokenizerJson['model'] | undefined;
   if (!model || typeof model !== 'object') throw new G2DError('missing key "model"', { source });
@@ -385,8 +398,10 @@ function validateTokenizerJson(json: TokenizerJson, source: string): void {
   if (!model.vocab || typeof model.vocab !== 'object' || Array.isArray(model.vocab)) {
     throw new G2DError('model.vocab must be an object of token -> id', { source });
   }
+  const out: TokenizerJson = { ...json };
   for (const k of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] as const) {
-    if (!(k in json)) json[k] = null;
+    if (!(k in out)) out[k] = null;
   }
-  if (!Array.isArray(json.added_tokens)) json.added_tokens = [];
+  if (!Array.isArray(out.added_tokens)) out.added_tokens = [];
+  return out;
 }
