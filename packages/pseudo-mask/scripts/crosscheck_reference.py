@@ -5,8 +5,9 @@ cheliu-computation/G2D-NeurIPS24 @ 30364bd: torch sum over heads / 4 or per-head
 torchvision Resize NEAREST, per-map numpy quantile / mean / median, `> threshold`) on
 inputs chosen to stress exactness: sizes that are not multiples of the map, downsampling,
 many quantiles, all-equal maps, few distinct values (ties at the quantile), ulp-adjacent
-values (float32 rounding of the median / mean) and wide-magnitude values (numpy's float32
-pairwise summation order in the mean).
+values (float32 rounding of the median / mean), wide-magnitude values (numpy's float32
+pairwise summation order in the mean) and values above 1 (the reference's two-step
+`map[map > t] = 1; map[map <= t] = 0` clears the ones again when t >= 1).
 
 Writes test/fixtures/crosscheck.json: {meta, inputs: {name: {shape, f32le_base64}},
 cases: [{name, input, batch, num_maps, threshold, quantile, size,
@@ -88,7 +89,8 @@ def main():
     for maps in (1, 4):
         for thr in ('quantil', 'mean', 'median'):
             add(f'softmax_maps{maps}_{thr}_256', ('soft', 6), maps, thr, 256)
-    for size in (224, 100, 37, 13, 5):
+    # 82, 94: sizes where floor(dst * float32(8 / size)) differs from the exact floor(dst * 8 / size)
+    for size in (224, 100, 94, 82, 37, 13, 5):
         for thr in ('quantil', 'mean', 'median'):
             add(f'softmax_maps1_{thr}_{size}', ('soft', 3), 1, thr, size)
     add('softmax_maps4_quantil_37', ('soft', 2), 4, 'quantil', 37)
@@ -111,7 +113,9 @@ def main():
         add(f'few_maps4_q{q}_64', ('few', 6), 4, 'quantil', 64, q)
     # ulp-adjacent values: half the blocks v, half nextafter(v) (median of two neighbours)
     ulp = []
-    for v in (0.3, 0.015625, 0.123456, 7.0):
+    # 0.3f has an even last mantissa bit, its successor an odd one: fround(a + b) rounds
+    # half-to-even down for the first and up for the second (median = a, resp. = b)
+    for v in (0.3, 0.30000004172325134, 0.015625, 0.123456, 7.0):
         a = np.float32(v)
         bnext = np.nextafter(a, np.float32(np.inf), dtype=np.float32)
         m = np.where(rng.random((4, 8, 8)) < 0.5, a, bnext).astype(np.float32)
@@ -121,7 +125,7 @@ def main():
     register('ulp', np.stack(ulp))
     for maps in (1, 4):
         for thr in ('quantil', 'mean', 'median'):
-            add(f'ulp_maps{maps}_{thr}_256', ('ulp', 4), maps, thr, 256)
+            add(f'ulp_maps{maps}_{thr}_256', ('ulp', 5), maps, thr, 256)
     # wide magnitudes: the float32 summation order of numpy's mean matters
     register('wide', (rng.random((4, 4, 8, 8)) * 10.0 ** rng.integers(-6, 1, (4, 4, 8, 8))).astype(np.float32))
     for maps in (1, 4):
@@ -129,9 +133,15 @@ def main():
             add(f'wide_maps{maps}_mean_{size}', ('wide', 4), maps, 'mean', size)
         add(f'wide_maps{maps}_median_256', ('wide', 4), maps, 'median', 256)
         add(f'wide_maps{maps}_quantil_300', ('wide', 4), maps, 'quantil', 300)
+    # values around 1: the reference writes 1 where v > thr, then 0 where the map is <= thr,
+    # so a threshold >= 1 also clears the ones (empty mask)
+    register('large', (rng.random((4, 4, 8, 8)) * np.array([0.9, 1.5, 3.0, 30.0])[:, None, None, None]).astype(np.float32))
+    for maps in (1, 4):
+        for thr in ('quantil', 'mean', 'median'):
+            add(f'large_maps{maps}_{thr}_64', ('large', 4), maps, thr, 64)
     # 7x7 maps (scale 7/size not exact in float32) and 16x16 maps
     register('seven', softmax_maps(rng, 3, 4, 7, 7, 2.0))
-    for size in (256, 224, 97):
+    for size in (256, 224, 97, 287):
         for thr in ('quantil', 'mean', 'median'):
             add(f'seven_maps1_{thr}_{size}', ('seven', 3), 1, thr, size)
     register('sixteen', softmax_maps(rng, 2, 4, 16, 16, 2.0))

@@ -86,6 +86,53 @@ export function numpyMeanF32(a: Float32Array, start: number, n: number): number 
 }
 
 /**
+ * `numpyMeanF32` of the nearest-upsampled map without materialising it: value at flat index
+ * i is `m[mOff + rowIdx[i / outW] * w + colIdx[i % outW]]`. The pairwise tree is walked over
+ * virtual indices; each leaf (<= 128 elements) that lies inside one output row only depends
+ * on (source row, column offset, length), so identical rows reuse its sum. Same result as
+ * `numpyMeanF32` on the expanded array, bit for bit.
+ */
+export function numpyMeanF32Upsampled(
+  m: Float32Array,
+  mOff: number,
+  w: number,
+  rowIdx: Int32Array,
+  colIdx: Int32Array,
+): number {
+  const outW = colIdx.length;
+  const n = rowIdx.length * outW;
+  const memo = new Map<number, number>();
+  const scratch = new Float32Array(128);
+  const leaf = (start: number, len: number): number => {
+    const r = Math.floor(start / outW);
+    const c = start - r * outW;
+    const oneRow = c + len <= outW;
+    const key = oneRow ? (rowIdx[r]! * outW + c) * 129 + len : -1;
+    if (oneRow) {
+      const hit = memo.get(key);
+      if (hit !== undefined) return hit;
+    }
+    for (let k = 0; k < len; k++) {
+      const i = start + k;
+      const rr = Math.floor(i / outW);
+      scratch[k] = m[mOff + rowIdx[rr]! * w + colIdx[i - rr * outW]!]!;
+    }
+    const v = pairwiseSumF32(scratch, 0, len);
+    if (oneRow) memo.set(key, v);
+    return v;
+  };
+  const tree = (start: number, len: number): number => {
+    if (len <= 128) return leaf(start, len);
+    let n2 = Math.floor(len / 2);
+    n2 -= n2 % 8;
+    return fround(tree(start, n2) + tree(start + n2, len - n2));
+  };
+  let acc = 0;
+  for (let off = 0; off < n; off += NUMPY_BUFSIZE) acc = fround(acc + tree(off, Math.min(NUMPY_BUFSIZE, n - off)));
+  return fround(acc / n);
+}
+
+/**
  * A multiset given as distinct-ish `values` with non-negative `weights` (how many times each
  * occurs). `orderStat(k)` is the k-th smallest element (0-based) of the expanded multiset.
  * Used so that thresholds of a nearest-upsampled map are computed from the small source map

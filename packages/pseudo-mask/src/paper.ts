@@ -4,21 +4,15 @@
  */
 
 /**
- * Otsu's threshold over a `bins`-bin histogram spanning [min, max] of `values`
- * (`values[offset + i * stride]`, i < n). Returns the histogram bin index `t` that maximises
- * the between-class variance; the bright class is the bins `> t`. Returns -1 when all
- * values are equal (no threshold exists).
+ * Otsu's threshold over a `bins`-bin histogram spanning [min, max] of `values[0..n)`.
+ * Returns the histogram bin index `t` that maximises the between-class variance (the bright
+ * class is the bins `> t`), or -1 when all values are equal (no threshold exists).
  */
-export function otsuBin(
-  values: ArrayLike<number>,
-  n: number,
-  bins: number,
-  get: (i: number) => number = (i) => values[i]!,
-): { bin: number; min: number; max: number } {
+export function otsuBin(values: ArrayLike<number>, n: number, bins: number): { bin: number; min: number; max: number } {
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
-    const v = get(i);
+    const v = values[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
   }
@@ -26,9 +20,8 @@ export function otsuBin(
   const hist = new Float64Array(bins);
   const scale = bins / (max - min);
   for (let i = 0; i < n; i++) {
-    let b = Math.floor((get(i) - min) * scale);
-    if (b >= bins) b = bins - 1;
-    hist[b]!++;
+    const b = ((values[i]! - min) * scale) | 0; // >= 0: truncation is floor
+    hist[b < bins ? b : bins - 1]!++;
   }
   let sumAll = 0;
   for (let b = 0; b < bins; b++) sumAll += b * hist[b]!;
@@ -57,34 +50,39 @@ export function otsuBin(
  * image border becomes 1 (e.g. the dark lungs enclosed by the brighter body).
  */
 export function fillHoles(mask: Uint8Array, h: number, w: number): void {
-  const outside = new Uint8Array(h * w);
-  const queue = new Int32Array(h * w);
-  let head = 0;
-  let tail = 0;
-  const push = (p: number) => {
-    if (mask[p] === 0 && outside[p] === 0) {
-      outside[p] = 1;
-      queue[tail++] = p;
+  // padded grid: a ring of free background around the image (so every border background
+  // pixel is connected to it) inside a ring of walls (so neighbours never leave the array)
+  const W2 = w + 4;
+  const n2 = (h + 4) * W2;
+  const FREE = 1;
+  const SEEN = 2;
+  const g = new Uint8Array(n2); // 0 = wall / body
+  for (let y = 1; y < h + 3; y++) {
+    for (let x = 1; x < w + 3; x++) {
+      const inside = y >= 2 && y < h + 2 && x >= 2 && x < w + 2;
+      g[y * W2 + x] = !inside || mask[(y - 2) * w + (x - 2)] === 0 ? FREE : 0;
     }
-  };
-  for (let x = 0; x < w; x++) {
-    push(x);
-    push((h - 1) * w + x);
+  }
+  const queue = new Int32Array(n2);
+  let tail = 0;
+  const start = W2 + 1;
+  g[start] = SEEN;
+  queue[tail++] = start;
+  for (let head = 0; head < tail; head++) {
+    const p = queue[head]!;
+    let q = p - 1;
+    if (g[q] === FREE) { g[q] = SEEN; queue[tail++] = q; }
+    q = p + 1;
+    if (g[q] === FREE) { g[q] = SEEN; queue[tail++] = q; }
+    q = p - W2;
+    if (g[q] === FREE) { g[q] = SEEN; queue[tail++] = q; }
+    q = p + W2;
+    if (g[q] === FREE) { g[q] = SEEN; queue[tail++] = q; }
   }
   for (let y = 0; y < h; y++) {
-    push(y * w);
-    push(y * w + w - 1);
+    const row = (y + 2) * W2 + 2;
+    for (let x = 0; x < w; x++) if (g[row + x] !== SEEN) mask[y * w + x] = 1;
   }
-  while (head < tail) {
-    const p = queue[head++]!;
-    const y = (p / w) | 0;
-    const x = p - y * w;
-    if (x > 0) push(p - 1);
-    if (x < w - 1) push(p + 1);
-    if (y > 0) push(p - w);
-    if (y < h - 1) push(p + w);
-  }
-  for (let p = 0; p < h * w; p++) if (outside[p] === 0) mask[p] = 1;
 }
 
 export interface BilateralOptions {
@@ -139,22 +137,29 @@ export function bilateralSmoothBinary(mask: Uint8Array, h: number, w: number, op
       sat[(y + 1) * W1 + x + 1] = sat[y * W1 + x + 1]! + row;
     }
   }
-  // horizontal pass (ones weighted by the kernel), with a fast path on uniform row segments
+  // horizontal pass (ones weighted by the kernel), with fast paths for uniform rows/segments
   const hor = new Float64Array(h * w);
   for (let y = 0; y < h; y++) {
-    const rowSat = (x: number) => sat[(y + 1) * W1 + x]! - sat[y * W1 + x]!;
+    const top = y * W1;
+    const bot = (y + 1) * W1;
+    const rowOnes = sat[bot + w]! - sat[top + w]!;
+    if (rowOnes === 0) continue;
+    if (rowOnes === w) {
+      hor.set(tx, y * w);
+      continue;
+    }
     for (let x = 0; x < w; x++) {
-      const x0 = Math.max(0, x - r);
-      const x1 = Math.min(w - 1, x + r);
-      const ones = rowSat(x1 + 1) - rowSat(x0);
+      const x0 = x > r ? x - r : 0;
+      const x1 = x + r < w - 1 ? x + r : w - 1;
+      const ones = sat[bot + x1 + 1]! - sat[top + x1 + 1]! - sat[bot + x0]! + sat[top + x0]!;
       if (ones === 0) continue;
       if (ones === x1 - x0 + 1) {
         hor[y * w + x] = tx[x]!;
         continue;
       }
-      let s = 0;
-      for (let xx = x0; xx <= x1; xx++) if (mask[y * w + xx]) s += g[xx - x + r]!;
-      hor[y * w + x] = s;
+      let acc = 0;
+      for (let xx = x0; xx <= x1; xx++) if (mask[y * w + xx]) acc += g[xx - x + r]!;
+      hor[y * w + x] = acc;
     }
   }
   for (let y = 0; y < h; y++) {

@@ -56,3 +56,18 @@ export async function timeIt(fn: () => unknown | Promise<unknown>, iters: number
   }
   return out;
 }
+
+/** Peak resident set size of this process in MiB (VmHWM), the same figure the Python baselines read. */
+export function peakRssMiB(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Threads the reference may use: as many as this machine's cores (G2D_BENCH_THREADS overrides). */
+export function benchThreads(): number {
+  return Number(process.env.G2D_BENCH_THREADS) || require('node:os').cpus().length;
+}
