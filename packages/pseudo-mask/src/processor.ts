@@ -11,7 +11,8 @@ import {
   numpyMedianF32,
   numpyQuantileLinear,
 } from './numeric';
-import { bilateralSmoothBinary, fillHoles, otsuBin, type BilateralOptions } from './paper';
+import { countRange, rowStride, setRange, writeOnes } from './bits';
+import { BinarySmoother, OtsuScratch, otsuBodyBits, type BilateralOptions } from './paper';
 
 export type PseudoMaskMode = 'code' | 'paper';
 /** `'quantil'` is accepted as an alias of `'quantile'` (the reference's spelling). */
@@ -248,6 +249,8 @@ interface ImageView {
   B: number;
   H: number;
   W: number;
+  /** channels */
+  C: number;
   /** writes the grey values of image b (mean over the channels) into `dst` (length H * W) */
   grey(b: number, dst: Float32Array): void;
 }
@@ -272,11 +275,11 @@ function imageView(img: ArrayWithShape, layout: ImageLayout, B: number, what: st
     shape.length === 3 ? [shape[1]!, shape[2]!, 1] : nchw ? [shape[2]!, shape[3]!, shape[1]!] : [shape[1]!, shape[2]!, shape[3]!];
   const plane = H * W;
   if (C === 1) {
-    return { B, H, W, grey: (b, dst) => { for (let p = 0; p < plane; p++) dst[p] = data[b * plane + p]!; } };
+    return { B, H, W, C, grey: (b, dst) => { for (let p = 0; p < plane; p++) dst[p] = data[b * plane + p]!; } };
   }
   if (nchw) {
     return {
-      B, H, W,
+      B, H, W, C,
       grey: (b, dst) => {
         dst.fill(0);
         for (let c = 0; c < C; c++) {
@@ -288,7 +291,7 @@ function imageView(img: ArrayWithShape, layout: ImageLayout, B: number, what: st
     };
   }
   return {
-    B, H, W,
+    B, H, W, C,
     grey: (b, dst) => {
       const off = b * plane * C;
       for (let p = 0; p < plane; p++) {
@@ -300,6 +303,51 @@ function imageView(img: ArrayWithShape, layout: ImageLayout, B: number, what: st
   };
 }
 
+
+type BodyOptions = { imageLayout?: ImageLayout; bodyPolarity?: 'bright' | 'dark'; fillBodyHoles?: boolean; otsuBins?: number };
+
+/**
+ * The body masks of the radiographs as bit rows (B x H rows of `rowStride(W)` words; see
+ * bits.ts). With `check`, NaN / infinite values in the image are reported as errors of
+ * option "image" (first flat index), before any shape error, as the processor does.
+ */
+function bodyBitsFromImage(img: ArrayWithShape, opts: BodyOptions, B: number, check: boolean): { bits: Int32Array; H: number; W: number } {
+  let view: ImageView;
+  try {
+    view = imageView(img, opts.imageLayout ?? 'auto', B, 'option "image"');
+  } catch (e) {
+    if (check) assertFiniteArray(img.data, 'option "image"');
+    throw e;
+  }
+  const { H, W } = view;
+  const n = H * W;
+  const S = rowStride(W);
+  const data = img.data;
+  // one grey channel stored as float32: Otsu reads the images in place, else via a grey copy
+  const direct = view.C === 1 && data instanceof Float32Array ? data : null;
+  if (check && !direct) assertFiniteArray(data, 'option "image"');
+  const scratch = new OtsuScratch(H, W, opts.otsuBins ?? 256);
+  const grey = direct ? null : new Float32Array(n);
+  const bright = (opts.bodyPolarity ?? 'bright') === 'bright';
+  const fill = opts.fillBodyHoles ?? true;
+  const bits = new Int32Array(B * H * S);
+  for (let b = 0; b < B; b++) {
+    let a: Float32Array;
+    let off = 0;
+    if (direct) {
+      a = direct;
+      off = b * n;
+    } else {
+      view.grey(b, grey!);
+      a = grey!;
+    }
+    if (!otsuBodyBits(a, off, scratch, bright, fill, bits, b * H * S, check && direct !== null)) {
+      assertFiniteArray(data, 'option "image"'); // throws: the image holds a NaN / infinite value
+    }
+  }
+  return { bits, H, W };
+}
+
 /**
  * Body masks (B x H x W, 1 = body) from the radiographs: Otsu's threshold on each image's
  * grey-level histogram, the `bodyPolarity` class as the body, holes filled (optional).
@@ -307,32 +355,12 @@ function imageView(img: ArrayWithShape, layout: ImageLayout, B: number, what: st
  */
 export function bodyMasksFromImage(
   img: ArrayWithShape,
-  opts: { imageLayout?: ImageLayout; bodyPolarity?: 'bright' | 'dark'; fillBodyHoles?: boolean; otsuBins?: number } = {},
+  opts: BodyOptions = {},
   B = img.shape[0]!,
 ): { data: Uint8Array; shape: [number, number, number] } {
-  const view = imageView(img, opts.imageLayout ?? 'auto', B, 'option "image"');
-  const { H, W } = view;
-  const n = H * W;
-  const bins = opts.otsuBins ?? 256;
-  const out = new Uint8Array(B * n);
-  const grey = new Float32Array(n);
-  for (let b = 0; b < B; b++) {
-    view.grey(b, grey);
-    const m = out.subarray(b * n, (b + 1) * n);
-    const { bin, min, max } = otsuBin(grey, n, bins);
-    if (bin < 0) {
-      m.fill(1);
-      continue;
-    }
-    const scale = bins / (max - min);
-    const bright = (opts.bodyPolarity ?? 'bright') === 'bright';
-    for (let p = 0; p < n; p++) {
-      let k = Math.floor((grey[p]! - min) * scale);
-      if (k >= bins) k = bins - 1;
-      m[p] = k > bin === bright ? 1 : 0;
-    }
-    if (opts.fillBodyHoles ?? true) fillHoles(m, H, W);
-  }
+  const { bits, H, W } = bodyBitsFromImage(img, opts, B, false);
+  const out = new Uint8Array(B * H * W);
+  for (let b = 0; b < B; b++) writeOnes(bits, b * H * rowStride(W), H, W, out, b * H * W);
   return { data: out, shape: [B, H, W] };
 }
 
@@ -389,22 +417,33 @@ export function pseudoMaskFromArray(
   }
 
   // paper mode: body mask -> attention outside the body ignored -> `>=` threshold over the
-  // body -> bilateral smoothing of the edges -> again restricted to the body
-  const body = paperBodyMasks(options, o, B, outH, outW);
+  // body -> bilateral smoothing of the edges -> again restricted to the body. All masks are
+  // bit rows (bits.ts): the body once per image, the attention mask once per map.
+  const S = rowStride(outW);
+  const body = paperBodyBits(options, o, B, outH, outW);
+  // the output columns [c0, c1) of each source column (nearest indices never decrease)
+  const c0 = new Int32Array(w);
+  const c1 = new Int32Array(w);
+  for (let c = outW - 1; c >= 0; c--) c0[colIdx[c]!] = c;
+  for (let c = 0; c < outW; c++) c1[colIdx[c]!] = c + 1;
   const cnt = new Float64Array(hw);
+  const attRows = new Int32Array(h * S);
+  const raw = new Int32Array(outH * S);
+  const smoother = o.smoothing ? new BinarySmoother(outH, outW, o.smoothing) : null;
   for (let b = 0; b < B; b++) {
-    const bodyB = body.subarray(b * plane, (b + 1) * plane);
+    const bOff = b * outH * S;
+    // in-body pixels per source cell (the multiplicities of the in-body values)
     cnt.fill(0);
     for (let r = 0; r < outH; r++) {
       const sr = rowIdx[r]! * w;
-      for (let c = 0; c < outW; c++) if (bodyB[r * outW + c]) cnt[sr + colIdx[c]!]!++;
+      const ro = bOff + r * S;
+      for (let j = 0; j < w; j++) if (c1[j]! > c0[j]!) cnt[sr + j] += countRange(body, ro, c0[j]!, c1[j]!);
     }
     let nBody = 0;
     for (let i = 0; i < hw; i++) nBody += cnt[i]!;
+    if (nBody === 0) continue; // no body: empty masks
     for (let mi = 0; mi < M; mi++) {
       const k = b * M + mi;
-      const off = k * plane;
-      if (nBody === 0) continue; // no body: an empty mask
       const mOff = k * hw;
       const src = maps.subarray(mOff, mOff + hw);
       let thr: number;
@@ -417,18 +456,29 @@ export function pseudoMaskFromArray(
         const stat = (i: number) => set.orderStat(i);
         thr = o.threshold === 'median' ? numpyMedianF32(stat, nBody) : numpyQuantileLinear(stat, nBody, o.quantile);
       }
-      const raw = new Uint8Array(plane);
-      writeMask(raw, 0, maps, mOff, w, rowIdx, colIdx, thr, false, bodyB);
-      const smooth = o.smoothing ? bilateralSmoothBinary(raw, outH, outW, o.smoothing) : raw;
-      for (let p = 0; p < plane; p++) out[off + p] = smooth[p]! & bodyB[p]!;
+      // raw mask = body AND (value >= thr), one attention bit row per source row
+      attRows.fill(0);
+      for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) if (src[i * w + j]! >= thr) setRange(attRows, i * S, c0[j]!, c1[j]!);
+      for (let r = 0; r < outH; r++) {
+        const ro = r * S;
+        const ao = rowIdx[r]! * S;
+        const bo = bOff + r * S;
+        for (let q = 1; q < S - 1; q++) raw[ro + q] = body[bo + q]! & attRows[ao + q]!;
+      }
+      // smoothing flips only pixels inside the body, so the result stays inside it
+      if (smoother) smoother.smooth(raw, 0, body, bOff);
+      writeOnes(raw, 0, outH, outW, out, k * plane);
     }
   }
   return { data: out, shape: [B, M, outH, outW] };
 }
 
-/** The body masks at the output size (nearest resize), from `bodyMask` or Otsu on `image`. */
-function paperBodyMasks(options: PseudoMaskOptions, o: ResolvedOptions, B: number, outH: number, outW: number): Uint8Array {
-  let src: { data: ArrayLike<number>; H: number; W: number };
+/**
+ * The body masks at the output size (nearest resize) as bit rows (B x outH rows of
+ * `rowStride(outW)` words), from `bodyMask` (nonzero = body) or Otsu on `image`.
+ */
+function paperBodyBits(options: PseudoMaskOptions, o: ResolvedOptions, B: number, outH: number, outW: number): Int32Array {
+  const S = rowStride(outW);
   if (options.bodyMask !== undefined) {
     const bm = options.bodyMask as ArrayWithShape;
     const s = bm.shape;
@@ -436,25 +486,69 @@ function paperBodyMasks(options: PseudoMaskOptions, o: ResolvedOptions, B: numbe
     if (!ok) {
       throw new G2DError(`option "bodyMask" must be B x 1 x H x W or B x H x W with B = ${B}, got shape [${s.join(', ')}]`, { source: SRC });
     }
-    assertFiniteArray(bm.data, 'option "bodyMask"');
-    src = { data: bm.data, H: s[s.length - 2]!, W: s[s.length - 1]! };
-  } else if (options.image !== undefined) {
-    const img = options.image as ArrayWithShape;
-    assertFiniteArray(img.data, 'option "image"');
-    const m = bodyMasksFromImage(img, o, B);
-    src = { data: m.data, H: m.shape[1], W: m.shape[2] };
-  } else {
+    const H = s[s.length - 2]!;
+    const W = s[s.length - 1]!;
+    const data = bm.data;
+    const out = new Int32Array(B * outH * S);
+    if (H === outH && W === outW && data.length === B * H * W) {
+      // pack and validate in one pass (every value is read)
+      let bad = false;
+      for (let row = 0; row < B * H; row++) {
+        const p = row * W;
+        const d = row * S + 1;
+        for (let x0 = 0; x0 < W; x0 += 32) {
+          const m = W - x0 < 32 ? W - x0 : 32;
+          let word = 0;
+          for (let k = 0; k < m; k++) {
+            const v = data[p + x0 + k]!;
+            if (v !== 0) {
+              word |= 1 << k;
+              if (v - v !== 0) bad = true;
+            }
+          }
+          out[d + (x0 >> 5)] = word;
+        }
+      }
+      if (bad) assertFiniteArray(data, 'option "bodyMask"');
+      return out;
+    }
+    assertFiniteArray(data, 'option "bodyMask"');
+    const ri = nearestIndices(H, outH);
+    const ci = nearestIndices(W, outW);
+    for (let b = 0; b < B; b++) {
+      for (let r = 0; r < outH; r++) {
+        const sp = b * H * W + ri[r]! * W;
+        const d = (b * outH + r) * S + 1;
+        for (let c = 0; c < outW; c++) if (data[sp + ci[c]!]) out[d + (c >> 5)] |= 1 << (c & 31);
+      }
+    }
+    return out;
+  }
+  if (options.image === undefined) {
     throw new G2DError('paper mode needs option "image" (the radiographs, for the body mask) or option "bodyMask"', { source: SRC });
   }
-  const { H, W } = src;
+  const { bits, H, W } = bodyBitsFromImage(options.image as ArrayWithShape, o, B, true);
+  if (H === outH && W === outW) return bits;
+  const S1 = rowStride(W);
   const ri = nearestIndices(H, outH);
   const ci = nearestIndices(W, outW);
-  const out = new Uint8Array(B * outH * outW);
+  const out = new Int32Array(B * outH * S);
   for (let b = 0; b < B; b++) {
     for (let r = 0; r < outH; r++) {
-      const s = b * H * W + ri[r]! * W;
-      const d = (b * outH + r) * outW;
-      for (let c = 0; c < outW; c++) out[d + c] = src.data[s + ci[c]!] ? 1 : 0;
+      const d = (b * outH + r) * S;
+      if (r > 0 && ri[r] === ri[r - 1]) {
+        out.copyWithin(d, d - S, d);
+        continue;
+      }
+      const so = (b * H + ri[r]!) * S1 + 1;
+      if (W === outW) {
+        for (let q = 1; q < S - 1; q++) out[d + q] = bits[so + q - 1]!;
+        continue;
+      }
+      for (let c = 0; c < outW; c++) {
+        const x = ci[c]!;
+        if ((bits[so + (x >> 5)]! >>> (x & 31)) & 1) out[d + 1 + (c >> 5)] |= 1 << (c & 31);
+      }
     }
   }
   return out;

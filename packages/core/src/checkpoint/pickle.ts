@@ -47,8 +47,6 @@ const OPNAMES: Record<number, string> = {
   0x94: 'MEMOIZE', 0x95: 'FRAME', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
 };
 
-const MARK = Symbol('mark');
-
 function bigOrNumber(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
@@ -208,11 +206,14 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): { 
         stack.push(s);
         break;
       }
-      case 0x74: stack.push(popMark()); break; // TUPLE
+      case 0x74: case 0x6c: { // TUPLE, LIST (popMark replaces `stack`: read it first)
+        const items = popMark();
+        stack.push(items);
+        break;
+      }
       case 0x85: stack.push([pop()]); break;
       case 0x86: { const b = pop(); const a = pop(); stack.push([a, b]); break; }
       case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push([a, b, c]); break; }
-      case 0x6c: stack.push(popMark()); break; // LIST
       case 0x64: { // DICT
         const items = popMark();
         const d: PyDict = new Map();
@@ -253,7 +254,11 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): { 
         for (const it of items) (s as Set<unknown>).add(it);
         break;
       }
-      case 0x91: stack.push(new Set(popMark())); break; // FROZENSET
+      case 0x91: { // FROZENSET
+        const items = popMark();
+        stack.push(new Set(items));
+        break;
+      }
       case 0x63: { // GLOBAL
         const module = line();
         const name = line();

@@ -131,6 +131,9 @@ export function torchGlobalResolver(source: string): (module: string, name: stri
     'builtins.set': () => fn('builtins.set', (args) => new Set(Array.isArray(args[0]) ? args[0] : [])),
     '__builtin__.set': () => fn('__builtin__.set', (args) => new Set(Array.isArray(args[0]) ? args[0] : [])),
     'builtins.frozenset': () => fn('builtins.frozenset', (args) => new Set(Array.isArray(args[0]) ? args[0] : [])),
+    '__builtin__.frozenset': () => fn('__builtin__.frozenset', (args) => new Set(Array.isArray(args[0]) ? args[0] : [])),
+    '__builtin__.bytearray': () =>
+      fn('__builtin__.bytearray', (args) => (args[0] instanceof Uint8Array ? args[0] : new Uint8Array(0))),
     'builtins.bytearray': () =>
       fn('builtins.bytearray', (args) => (args[0] instanceof Uint8Array ? args[0] : new Uint8Array(0))),
     'argparse.Namespace': () => fn('argparse.Namespace', () => new PyObject('argparse.Namespace')),

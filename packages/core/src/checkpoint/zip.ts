@@ -122,8 +122,14 @@ async function readCentralDirectory(fh: fsp.FileHandle, file: string): Promise<M
       const len = cv.getUint16(q + 2, true);
       if (id === 0x0001) {
         let r = q + 4;
-        if (usize === 0xffffffff) (usize = Number(cv.getBigUint64(r, true))), (r += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = Number(cv.getBigUint64(r, true))), (r += 8);
+        if (usize === 0xffffffff) {
+          usize = Number(cv.getBigUint64(r, true));
+          r += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = Number(cv.getBigUint64(r, true));
+          r += 8;
+        }
         if (localHeaderOffset === 0xffffffff) localHeaderOffset = Number(cv.getBigUint64(r, true));
       }
       q += 4 + len;

@@ -4,9 +4,10 @@
  * a pure-JS JPEG lossless decoder).
  */
 import { createRequire } from 'node:module';
+import { decodeJpegLosslessFast } from './lossless';
 
-declare const require: NodeJS.Require | undefined;
-const req: NodeJS.Require = typeof require === 'function' ? require : createRequire(__filename);
+// Node's own require (also under ESM, where tsup shims __filename; bundlers' require shims throw)
+const req: NodeJS.Require = createRequire(__filename);
 
 /** What a codec gives back for one frame. */
 export interface DecodedFrame {
@@ -94,8 +95,24 @@ interface LosslessDecoderCtor {
   new (): { decode(buffer: ArrayBuffer, offset?: number, length?: number, numBytes?: number): ArrayLike<number> & { buffer: ArrayBuffer }; numComp?: number; xDim?: number; yDim?: number; precision?: number };
 }
 
-/** JPEG lossless (process 14), any precision 2..16, via jpeg-lossless-decoder-js. */
+/**
+ * JPEG lossless (process 14), any precision 2..16: our table-driven decoder (lossless.ts), with
+ * jpeg-lossless-decoder-js as the fallback for streams it does not take.
+ */
 export function decodeJpegLossless(bytes: Uint8Array, bytesPerSample: number): DecodedFrame {
+  try {
+    const r = decodeJpegLosslessFast(bytes);
+    if ((r.precision > 8 ? 2 : 1) === bytesPerSample || r.precision > 8) {
+      return { width: r.width, height: r.height, bitsPerSample: r.precision, components: r.components, signed: false, data: r.data };
+    }
+  } catch {
+    // fall through to the reference JS decoder, whose error (if any) is reported
+  }
+  return decodeJpegLosslessLib(bytes, bytesPerSample);
+}
+
+/** JPEG lossless via jpeg-lossless-decoder-js. */
+export function decodeJpegLosslessLib(bytes: Uint8Array, bytesPerSample: number): DecodedFrame {
   const { Decoder } = req('jpeg-lossless-decoder-js') as { Decoder: LosslessDecoderCtor };
   const d = new Decoder();
   const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

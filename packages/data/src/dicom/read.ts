@@ -4,11 +4,15 @@
  * values (what pydicom's `pixel_array` gives), plus the metadata needed downstream.
  */
 import * as fs from 'node:fs';
-import * as dicomParser from 'dicom-parser';
+import * as dicomParserNs from 'dicom-parser';
+
+// dicom-parser ships a UMD bundle: under Node's ESM loader its API sits on `default`
+const dicomParser = ((dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs) as typeof dicomParserNs;
 import { G2DError } from '@g2d/core';
 import { transferSyntax, type TransferSyntaxInfo } from './uids';
 import { decodeJpeg2000, decodeJpegBaseline, decodeJpegLossless, decodeJpegLs, jpegPrecision, type DecodedFrame } from './codecs';
 import { decodeRleFrame } from './rle';
+import { decodeJpegSequential } from './jpeg12';
 
 export type StoredArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
 
@@ -35,6 +39,8 @@ export interface DicomMeta {
   /** 0 unsigned, 1 two's complement */
   pixelRepresentation: number;
   photometricInterpretation: string;
+  /** set when decoding changed the colour space (YBR_* JPEG/J2K decoded to RGB) */
+  originalPhotometricInterpretation?: string;
   planarConfiguration: number;
   modality?: string;
   bodyPartExamined?: string;
@@ -70,27 +76,27 @@ export interface DicomPixels {
 
 const te = (tag: string) => `x${tag.replace(/[(),]/g, '').toLowerCase()}`;
 
-function str(ds: dicomParser.DataSet, tag: string): string | undefined {
+function str(ds: dicomParserNs.DataSet, tag: string): string | undefined {
   const el = ds.elements[te(tag)];
   if (!el || el.length === 0) return undefined;
   const s = ds.string(te(tag));
   return s === undefined || s === '' ? undefined : s;
 }
 
-function nums(ds: dicomParser.DataSet, tag: string): number[] | undefined {
+function nums(ds: dicomParserNs.DataSet, tag: string): number[] | undefined {
   const s = str(ds, tag);
   if (s === undefined) return undefined;
   const out = s.split('\\').map((x) => Number(x.trim())).filter((x) => Number.isFinite(x));
   return out.length ? out : undefined;
 }
 
-function us(ds: dicomParser.DataSet, tag: string): number | undefined {
+function us(ds: dicomParserNs.DataSet, tag: string): number | undefined {
   const el = ds.elements[te(tag)];
   if (!el || el.length < 2) return undefined;
   return ds.uint16(te(tag));
 }
 
-function readLut(ds: dicomParser.DataSet, seqTag: string, pixelRepresentation: number, littleEndian: boolean): LutData | undefined {
+function readLut(ds: dicomParserNs.DataSet, seqTag: string, pixelRepresentation: number, littleEndian: boolean): LutData | undefined {
   const seq = ds.elements[te(seqTag)];
   const item = seq?.items?.[0]?.dataSet;
   if (!item) return undefined;
@@ -125,7 +131,7 @@ function stripNulls(s: string | undefined): string | undefined {
 const VRS = new Set('AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '));
 
 /** Decide how to parse: Part 10, meta without preamble, or a raw ACR-NEMA style data set. */
-function prepareBytes(bytes: Uint8Array, source: string): { bytes: Uint8Array; opts: dicomParser.ParseDicomOptions; part10: boolean } {
+function prepareBytes(bytes: Uint8Array, source: string): { bytes: Uint8Array; opts: dicomParserNs.ParseDicomOptions; part10: boolean } {
   const isDicm = (off: number) => bytes.length >= off + 4 && bytes[off] === 0x44 && bytes[off + 1] === 0x49 && bytes[off + 2] === 0x43 && bytes[off + 3] === 0x4d;
   if (isDicm(128)) return { bytes, opts: {}, part10: true };
   if (bytes.length < 8) throw new G2DError(`not a DICOM file: only ${bytes.length} bytes`, { source });
@@ -157,16 +163,27 @@ function prepareBytes(bytes: Uint8Array, source: string): { bytes: Uint8Array; o
 }
 
 /** Parse the data set (no pixel decoding). */
-export function parseDicomBytes(input: Uint8Array, source = '<buffer>'): { dataSet: dicomParser.DataSet; ts: TransferSyntaxInfo; part10: boolean } {
+export function parseDicomBytes(input: Uint8Array, source = '<buffer>'): { dataSet: dicomParserNs.DataSet; ts: TransferSyntaxInfo; part10: boolean } {
   const prep = prepareBytes(input, source);
   // dicom-parser inflates deflated data sets with zlib when given a Buffer
-  const buf = Buffer.isBuffer(prep.bytes) ? prep.bytes : Buffer.from(prep.bytes.buffer, prep.bytes.byteOffset, prep.bytes.byteLength);
-  let dataSet: dicomParser.DataSet;
+  // own a dedicated ArrayBuffer, so that an element claiming more bytes than the file has can
+  // never read into unrelated memory of a shared/pooled buffer (RangeError instead)
+  let buf: Buffer;
+  if (prep.bytes.byteOffset === 0 && prep.bytes.buffer.byteLength === prep.bytes.byteLength) {
+    buf = Buffer.isBuffer(prep.bytes) ? prep.bytes : Buffer.from(prep.bytes.buffer, 0, prep.bytes.byteLength);
+  } else {
+    buf = Buffer.alloc(prep.bytes.byteLength);
+    buf.set(prep.bytes);
+  }
+  let dataSet: dicomParserNs.DataSet;
   try {
     dataSet = dicomParser.parseDicom(buf, prep.opts);
   } catch (e) {
     const msg = typeof e === 'string' ? e : e instanceof Error ? e.message : String((e as { exception?: string })?.exception ?? e);
-    throw new G2DError(`cannot parse DICOM data set: ${msg.replace(/^dicomParser\.\w+: /, '')}`, { source, cause: e });
+    const why = /buffer overrun|beyond the end|past the end/i.test(msg)
+      ? `truncated or corrupt: an element's length runs past the end of the file (${msg.replace(/^dicomParser[.:]\w+: /, '')})`
+      : `cannot parse DICOM data set: ${msg.replace(/^dicomParser[.:]\w+: /, '')}`;
+    throw new G2DError(why, { source, cause: e });
   }
   const uid = stripNulls(dataSet.string('x00020010'));
   if (!uid) throw new G2DError('file meta has no Transfer Syntax UID (0002,0010)', { source });
@@ -175,7 +192,7 @@ export function parseDicomBytes(input: Uint8Array, source = '<buffer>'): { dataS
   return { dataSet, ts, part10: prep.part10 };
 }
 
-function readMeta(ds: dicomParser.DataSet, ts: TransferSyntaxInfo, part10: boolean, source: string): DicomMeta {
+function readMeta(ds: dicomParserNs.DataSet, ts: TransferSyntaxInfo, part10: boolean, source: string): DicomMeta {
   const rows = us(ds, '(0028,0010)');
   const columns = us(ds, '(0028,0011)');
   const bitsAllocated = us(ds, '(0028,0100)');
@@ -253,36 +270,54 @@ function allocStored(meta: DicomMeta, n: number): StoredArray {
 function storeMasked(dst: StoredArray, offset: number, src: ArrayLike<number>, meta: DicomMeta): void {
   const bs = meta.bitsStored;
   const n = src.length;
+  // fast path: nothing to mask and the same integer type -> a plain copy
+  if (bs === meta.bitsAllocated && ArrayBuffer.isView(src) && (src as StoredArray).constructor === dst.constructor) {
+    dst.set(src as never, offset);
+    return;
+  }
   if (meta.pixelRepresentation === 1) {
     const sh = 32 - bs;
     for (let i = 0; i < n; i++) dst[offset + i] = (src[i]! << sh) >> sh;
   } else if (bs < 32) {
-    const mask = bs === 32 ? 0xffffffff : (1 << bs) - 1;
+    const mask = (1 << bs) - 1;
     for (let i = 0; i < n; i++) dst[offset + i] = (src[i]! & mask) >>> 0;
   } else {
     for (let i = 0; i < n; i++) dst[offset + i] = src[i]!;
   }
 }
 
-function nativeFrames(ds: dicomParser.DataSet, el: dicomParser.Element, meta: DicomMeta, ts: TransferSyntaxInfo): StoredArray {
+function nativeFrames(ds: dicomParserNs.DataSet, el: dicomParserNs.Element, meta: DicomMeta, ts: TransferSyntaxInfo): StoredArray {
   const { rows, columns, samplesPerPixel: spp, numberOfFrames: frames, bitsAllocated } = meta;
   const perFrame = rows * columns * spp;
   const bytesPer = bitsAllocated >> 3;
   const need = perFrame * frames * bytesPer;
-  if (el.length < need) {
+  const present = Math.min(el.length, ds.byteArray.length - el.dataOffset);
+  if (present < need) {
     throw new G2DError(
-      `pixel data is truncated: ${el.length} bytes present, ${need} expected (${rows}×${columns}×${spp} samples × ${bitsAllocated} bits × ${frames} frame(s))`,
+      `pixel data is truncated: ${present} bytes present, ${need} expected (${rows}×${columns}×${spp} samples × ${bitsAllocated} bits × ${frames} frame(s))`,
       { source: meta.source },
     );
   }
   const bytes = ds.byteArray;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset + el.dataOffset, need);
   const total = perFrame * frames;
-  const raw: number[] | Uint32Array = new Uint32Array(total);
   const le = ts.littleEndian;
-  if (bytesPer === 1) for (let i = 0; i < total; i++) raw[i] = dv.getUint8(i);
-  else if (bytesPer === 2) for (let i = 0; i < total; i++) raw[i] = dv.getUint16(2 * i, le);
-  else for (let i = 0; i < total; i++) raw[i] = dv.getUint32(4 * i, le);
+  let raw: Uint8Array | Uint16Array | Uint32Array;
+  const start = bytes.byteOffset + el.dataOffset;
+  if (bytesPer === 1) raw = new Uint8Array(bytes.buffer, start, total);
+  else {
+    // an aligned little-endian view when possible, else a copy (byte-swapped for big endian)
+    const aligned = start % bytesPer === 0;
+    const src = aligned ? bytes.buffer : bytes.buffer.slice(start, start + need);
+    const off = aligned ? start : 0;
+    raw = bytesPer === 2 ? new Uint16Array(src, off, total) : new Uint32Array(src, off, total);
+    if (!le) {
+      const dv = new DataView(bytes.buffer, start, need);
+      const sw = bytesPer === 2 ? new Uint16Array(total) : new Uint32Array(total);
+      if (bytesPer === 2) for (let i = 0; i < total; i++) sw[i] = dv.getUint16(2 * i, false);
+      else for (let i = 0; i < total; i++) sw[i] = dv.getUint32(4 * i, false);
+      raw = sw;
+    }
+  }
   const out = allocStored(meta, total);
   if (spp > 1 && meta.planarConfiguration === 1) {
     // colour-by-plane -> pixel-interleaved
@@ -299,7 +334,7 @@ function nativeFrames(ds: dicomParser.DataSet, el: dicomParser.Element, meta: Di
   return out;
 }
 
-function encapsulatedFrame(ds: dicomParser.DataSet, el: dicomParser.Element, meta: DicomMeta, frame: number): Uint8Array {
+function encapsulatedFrame(ds: dicomParserNs.DataSet, el: dicomParserNs.Element, meta: DicomMeta, frame: number): Uint8Array {
   const fragments = el.fragments ?? [];
   const bot = el.basicOffsetTable ?? [];
   if (fragments.length === 0) throw new G2DError('encapsulated pixel data has no fragments', { source: meta.source });
@@ -355,10 +390,15 @@ async function decodeCompressedFrame(bytes: Uint8Array, meta: DicomMeta, ts: Tra
         return d.data;
       }
       if (p.precision !== 8) {
-        throw new G2DError(
-          `${p.precision}-bit JPEG (${ts.name}) is not supported: only 8-bit DCT JPEG decodes here (12-bit extended JPEG needs a 12-bit libjpeg build)`,
-          { source: src },
-        );
+        if (p.precision !== 12 || (p.sof !== 0xc0 && p.sof !== 0xc1)) {
+          throw new G2DError(`${p.precision}-bit JPEG (SOF${(p.sof - 0xc0).toString(16)}, ${ts.name}) is not supported: only 8-bit, and 12-bit sequential, DCT JPEG decode here`, { source: src });
+        }
+        const r = await wrap('12-bit JPEG', () => {
+          const x = decodeJpegSequential(bytes);
+          return { width: x.width, height: x.height, bitsPerSample: 12, components: x.components, signed: false, data: x.data };
+        });
+        checkDims(r, meta, '12-bit JPEG');
+        return r.data;
       }
       const d = await wrap('JPEG', () => decodeJpegBaseline(bytes));
       checkDims(d, meta, 'JPEG');
@@ -432,7 +472,13 @@ export async function decodeDicom(bytes: Uint8Array, opts: ReadDicomOptions = {}
     if (dec.length < perFrame) throw new G2DError(`frame ${frames[k]} decoded to ${dec.length} samples, expected ${perFrame}`, { source });
     storeMasked(out, k * perFrame, dec.length === perFrame ? dec : Array.prototype.slice.call(dec, 0, perFrame), meta);
   }
-  return { meta: { ...meta, numberOfFrames: frames.length }, pixels: out };
+  const outMeta = { ...meta, numberOfFrames: frames.length };
+  // libjpeg / OpenJPEG hand back RGB for YCbCr-coded colour (as pydicom's pylibjpeg path does)
+  if (meta.samplesPerPixel === 3 && /^YBR/.test(meta.photometricInterpretation) && ['jpeg-baseline', 'jpeg-extended', 'jpeg2000'].includes(ts.codec)) {
+    outMeta.originalPhotometricInterpretation = meta.photometricInterpretation;
+    outMeta.photometricInterpretation = 'RGB';
+  }
+  return { meta: outMeta, pixels: out };
 }
 
 /** Read + decode a DICOM file from disk. */

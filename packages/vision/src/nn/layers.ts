@@ -1,0 +1,308 @@
+/**
+ * Layers mirroring torch.nn (same parameter names, same maths) on NHWC tensors.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Module, type ModuleOptions } from './module';
+
+/** PyTorch-style weight initialisers. */
+export type ConvInit = 'torch' | 'kaiming_normal_fan_out' | 'kaiming_uniform_fan_in' | 'xavier_uniform';
+
+function pad4(x: tf.Tensor4D, p: number, value = 0): tf.Tensor4D {
+  return p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], value) : x;
+}
+
+let filterGradCache: { backend: string; ok: boolean } | undefined;
+function backendHasFilterGrad(): boolean {
+  const b = tf.getBackend();
+  if (!filterGradCache || filterGradCache.backend !== b) {
+    filterGradCache = { backend: b, ok: tf.getKernel('Conv2DBackpropFilter', b) != null };
+  }
+  return filterGradCache.ok;
+}
+
+/**
+ * 'valid' conv2d on an already padded NHWC input. On backends without a Conv2DBackpropFilter
+ * kernel (wasm) the filter gradient is computed as a dilated convolution instead, so every
+ * backend can train.
+ */
+export function conv2dValid(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, dilation = 1): tf.Tensor4D {
+  if (backendHasFilterGrad() || dilation !== 1) return tf.conv2d(x, w, stride, 'valid', 'NHWC', dilation);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, wi, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([xi, wi]);
+    return {
+      value: tf.conv2d(xi, wi, stride, 'valid'),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const d = dy as tf.Tensor4D;
+        const dx = tf.conv2dTranspose(d, ws, xs.shape, stride, 'valid');
+        // dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]
+        const xT = tf.transpose(xs, [3, 1, 2, 0]); // [ci, H, W, n]
+        const dyT = tf.transpose(d, [1, 2, 0, 3]); // [oh, ow, n, co]
+        const full = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', stride); // [ci, >=kh, >=kw, co]
+        const [kh, kw] = ws.shape;
+        const dw = tf.transpose(tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);
+        return [dx, dw];
+      },
+    };
+  });
+  return f(x, w) as tf.Tensor4D;
+}
+
+export interface Conv2dOptions extends ModuleOptions {
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+  bias?: boolean;
+  init?: ConvInit;
+}
+
+/** torch.nn.Conv2d (groups = 1): weight HWIO here, OIHW in state dicts. */
+export class Conv2d extends Module {
+  readonly weight: tf.Variable<tf.Rank.R4>;
+  readonly bias?: tf.Variable<tf.Rank.R1>;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    opts: Conv2dOptions = {},
+  ) {
+    super(opts);
+    this.stride = opts.stride ?? 1;
+    this.padding = opts.padding ?? 0;
+    this.dilation = opts.dilation ?? 1;
+    const k = kernelSize;
+    const fanIn = inChannels * k * k;
+    const fanOut = outChannels * k * k;
+    const shape: [number, number, number, number] = [k, k, inChannels, outChannels];
+    const init = opts.init ?? 'torch';
+    let w: tf.Tensor;
+    if (init === 'kaiming_normal_fan_out') w = this.randn(shape, Math.sqrt(2 / fanOut));
+    else if (init === 'kaiming_uniform_fan_in') {
+      const b = Math.sqrt(6 / fanIn);
+      w = this.randu(shape, -b, b);
+    } else if (init === 'xavier_uniform') {
+      const b = Math.sqrt(6 / (fanIn + fanOut));
+      w = this.randu(shape, -b, b);
+    } else {
+      const b = 1 / Math.sqrt(fanIn);
+      w = this.randu(shape, -b, b);
+    }
+    this.weight = this.addParam('weight', w, 'conv2d') as tf.Variable<tf.Rank.R4>;
+    if (opts.bias ?? true) {
+      const b = 1 / Math.sqrt(fanIn);
+      const bi = init === 'torch' ? this.randu([outChannels], -b, b) : tf.zeros([outChannels]);
+      this.bias = this.addParam('bias', bi) as tf.Variable<tf.Rank.R1>;
+    }
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const y = conv2dValid(pad4(x, this.padding), this.weight, this.stride, this.dilation);
+      return this.bias ? tf.add(y, this.bias) : y;
+    });
+  }
+}
+
+export interface BatchNormOptions extends ModuleOptions {
+  eps?: number;
+  momentum?: number;
+  affine?: boolean;
+}
+
+/**
+ * torch.nn.BatchNorm2d / BatchNorm1d over the last (channel) axis. Training mode normalises
+ * with the biased batch variance and updates running averages with the unbiased one
+ * (momentum 0.1), exactly as PyTorch; eval mode uses the running statistics.
+ */
+export class BatchNorm extends Module {
+  readonly weight?: tf.Variable<tf.Rank.R1>;
+  readonly bias?: tf.Variable<tf.Rank.R1>;
+  readonly runningMean: tf.Variable<tf.Rank.R1>;
+  readonly runningVar: tf.Variable<tf.Rank.R1>;
+  numBatchesTracked = 0;
+  readonly eps: number;
+  readonly momentum: number;
+
+  constructor(
+    readonly numFeatures: number,
+    opts: BatchNormOptions = {},
+  ) {
+    super(opts);
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    if (opts.affine ?? true) {
+      this.weight = this.addParam('weight', tf.ones([numFeatures])) as tf.Variable<tf.Rank.R1>;
+      this.bias = this.addParam('bias', tf.zeros([numFeatures])) as tf.Variable<tf.Rank.R1>;
+    }
+    this.runningMean = this.addParam('running_mean', tf.zeros([numFeatures]), 'plain', true) as tf.Variable<tf.Rank.R1>;
+    this.runningVar = this.addParam('running_var', tf.ones([numFeatures]), 'plain', true) as tf.Variable<tf.Rank.R1>;
+    this.addCounter(
+      'num_batches_tracked',
+      () => this.numBatchesTracked,
+      (v) => (this.numBatchesTracked = v),
+    );
+  }
+
+  forward<T extends tf.Tensor>(x: T): T {
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    if (!this.training) {
+      return tf.tidy(() => {
+        let y = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVar, this.eps)));
+        if (this.weight) y = tf.add(tf.mul(y, this.weight), this.bias!);
+        return y as T;
+      });
+    }
+    const n = x.size / x.shape[x.shape.length - 1]!;
+    if (n <= 1) throw new Error(`BatchNorm: expected more than 1 value per channel when training, got input shape [${x.shape.join(', ')}]`);
+    return tf.tidy(() => {
+      const mean = tf.mean(x, axes);
+      const centered = tf.sub(x, mean);
+      const variance = tf.mean(tf.square(centered), axes);
+      let y = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
+      if (this.weight) y = tf.add(tf.mul(y, this.weight), this.bias!);
+      // running statistics, updated in place (never part of the loss, so no gradient flows)
+      const m = this.momentum;
+      const newMean = tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m));
+      const newVar = tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(variance, (m * n) / (n - 1)));
+      this.runningMean.assign(newMean as tf.Tensor1D);
+      this.runningVar.assign(newVar as tf.Tensor1D);
+      this.numBatchesTracked += 1;
+      return y as T;
+    });
+  }
+}
+
+/** torch.nn.Linear on the last axis: weight [in, out] here, [out, in] in state dicts. */
+export class Linear extends Module {
+  readonly weight: tf.Variable<tf.Rank.R2>;
+  readonly bias?: tf.Variable<tf.Rank.R1>;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: ModuleOptions & { bias?: boolean; init?: 'torch' | 'xavier_uniform' | 'zeros' } = {},
+  ) {
+    super(opts);
+    const b = 1 / Math.sqrt(inFeatures);
+    let w: tf.Tensor;
+    if (opts.init === 'xavier_uniform') {
+      const xb = Math.sqrt(6 / (inFeatures + outFeatures));
+      w = this.randu([inFeatures, outFeatures], -xb, xb);
+    } else if (opts.init === 'zeros') w = tf.zeros([inFeatures, outFeatures]);
+    else w = this.randu([inFeatures, outFeatures], -b, b);
+    this.weight = this.addParam('weight', w, 'linear') as tf.Variable<tf.Rank.R2>;
+    if (opts.bias ?? true) {
+      const bi = opts.init && opts.init !== 'torch' ? tf.zeros([outFeatures]) : this.randu([outFeatures], -b, b);
+      this.bias = this.addParam('bias', bi) as tf.Variable<tf.Rank.R1>;
+    }
+  }
+
+  forward<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => {
+      const shape = x.shape;
+      const flat = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
+      let y: tf.Tensor = tf.matMul(flat, this.weight);
+      if (this.bias) y = tf.add(y, this.bias);
+      return tf.reshape(y, [...shape.slice(0, -1), this.outFeatures]) as T;
+    });
+  }
+}
+
+/** torch.nn.LayerNorm over the last axis. */
+export class LayerNorm extends Module {
+  readonly weight: tf.Variable<tf.Rank.R1>;
+  readonly bias: tf.Variable<tf.Rank.R1>;
+  constructor(
+    readonly dim: number,
+    readonly eps = 1e-5,
+    opts: ModuleOptions = {},
+  ) {
+    super(opts);
+    this.weight = this.addParam('weight', tf.ones([dim])) as tf.Variable<tf.Rank.R1>;
+    this.bias = this.addParam('bias', tf.zeros([dim])) as tf.Variable<tf.Rank.R1>;
+  }
+  forward<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => {
+      const axis = x.shape.length - 1;
+      const mean = tf.mean(x, axis, true);
+      const c = tf.sub(x, mean);
+      const v = tf.mean(tf.square(c), axis, true);
+      return tf.add(tf.mul(tf.mul(c, tf.rsqrt(tf.add(v, this.eps))), this.weight), this.bias) as T;
+    });
+  }
+}
+
+/**
+ * torch.nn.MultiheadAttention (batch-first tensors here; PyTorch's names: in_proj_weight,
+ * in_proj_bias, out_proj.weight, out_proj.bias). Returns the per-head attention weights
+ * [B, heads, Lq, Lk] as with `average_attn_weights=False`. No dropout (inference maths).
+ */
+export class MultiheadAttention extends Module {
+  readonly inProjWeight: tf.Variable<tf.Rank.R2>;
+  readonly inProjBias: tf.Variable<tf.Rank.R1>;
+  readonly out_proj: Linear;
+  readonly headDim: number;
+
+  constructor(
+    readonly embedDim: number,
+    readonly numHeads: number,
+    opts: ModuleOptions = {},
+  ) {
+    super(opts);
+    if (embedDim % numHeads !== 0) throw new Error(`embedDim ${embedDim} is not divisible by numHeads ${numHeads}`);
+    this.headDim = embedDim / numHeads;
+    const b = Math.sqrt(6 / (embedDim + 3 * embedDim));
+    this.inProjWeight = this.addParam(
+      'in_proj_weight',
+      this.randu([embedDim, 3 * embedDim], -b, b),
+      'linear',
+    ) as tf.Variable<tf.Rank.R2>;
+    this.inProjBias = this.addParam('in_proj_bias', tf.zeros([3 * embedDim])) as tf.Variable<tf.Rank.R1>;
+    this.out_proj = this.addChild('out_proj', new Linear(embedDim, embedDim, { rng: this.rng }));
+    tf.tidy(() => this.out_proj.bias!.assign(tf.zeros([embedDim])));
+  }
+
+  /** query [B, Lq, E], key/value [B, Lk, E] → output [B, Lq, E], weights [B, heads, Lq, Lk]. */
+  forward(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D): { output: tf.Tensor3D; weights: tf.Tensor4D } {
+    return tf.tidy(() => {
+      const E = this.embedDim;
+      const H = this.numHeads;
+      const hd = this.headDim;
+      const [B, Lq] = query.shape;
+      const Lk = key.shape[1];
+      const proj = (x: tf.Tensor3D, i: number, L: number) => {
+        const w = tf.slice(this.inProjWeight, [0, i * E], [E, E]);
+        const bias = tf.slice(this.inProjBias, [i * E], [E]);
+        const y = tf.add(tf.matMul(tf.reshape(x, [-1, E]), w), bias);
+        return tf.transpose(tf.reshape(y, [B, L, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, L, hd]
+      };
+      const q = tf.mul(proj(query, 0, Lq), 1 / Math.sqrt(hd));
+      const k = proj(key, 1, Lk);
+      const v = proj(value, 2, Lk);
+      const weights = tf.softmax(tf.matMul(q, k, false, true)) as tf.Tensor4D; // [B, H, Lq, Lk]
+      const ctx = tf.reshape(tf.transpose(tf.matMul(weights, v), [0, 2, 1, 3]), [B, Lq, E]) as tf.Tensor3D;
+      return { output: this.out_proj.forward(ctx), weights };
+    });
+  }
+}
+
+/** Max pooling with PyTorch's symmetric zero-size padding semantics (pad cells never win). */
+export function maxPool2d(x: tf.Tensor4D, kernel: number, stride: number, padding: number): tf.Tensor4D {
+  return tf.tidy(() => tf.maxPool(pad4(x, padding, -Infinity), kernel, stride, 'valid'));
+}
+
+/** Nearest-neighbour resize with PyTorch's `F.interpolate(mode='nearest')` indexing. */
+export function resizeNearest(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
+  if (x.shape[1] === size[0] && x.shape[2] === size[1]) return x.clone();
+  return tf.image.resizeNearestNeighbor(x, size, false, false);
+}
+
+/** GELU with erf (PyTorch's default, not the tanh approximation). */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T);
+}
