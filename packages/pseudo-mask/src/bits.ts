@@ -105,7 +105,7 @@ export function packMask(mask: ArrayLike<number>, h: number, w: number): Int32Ar
   return out;
 }
 
-/** Writes 1 into `out[offset + y * w + x]` for every set pixel of the bit rows (runs at a time). */
+/** Writes 1 into `out[offset + y * w + x]` for every set pixel of the bit rows (`out` is zero there). */
 export function writeOnes(
   bits: Int32Array,
   bitsOff: number,
@@ -121,7 +121,9 @@ export function writeOnes(
     let x = nextSet(bits, off, 0, w);
     while (x < w) {
       const e = nextClear(bits, off, x, w);
-      out.fill(1, o + x, o + e);
+      // short runs by hand: TypedArray.fill costs a builtin call per run
+      if (e - x > 48) out.fill(1, o + x, o + e);
+      else for (let p = o + x; p < o + e; p++) out[p] = 1;
       x = nextSet(bits, off, e, w);
     }
   }
