@@ -121,6 +121,9 @@ export async function initBackend(
   const ok = await tf.setBackend(chosen.backend);
   if (!ok) throw new G2DError(`backend '${chosen.backend}' from ${chosen.package} failed to initialise`);
   await tf.ready();
+  // the cpu backend's own "install tfjs-node" banner: the summary below says it better
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
   const skipped = probes
     .slice(0, probes.indexOf(chosen))
     .filter((p) => !p.ok || p.backend !== chosen.backend)

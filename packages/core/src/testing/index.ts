@@ -13,6 +13,12 @@ declare const require: NodeJS.Require | undefined;
 // the test share one tfjs instance; elsewhere fall back to Node's require.
 const req: NodeJS.Require = typeof require === 'function' ? require : createRequire(__filename);
 
+/** The cpu backend prints a "use tfjs-node" banner on first use; our reports say that already. */
+function muteCpuBanner(): void {
+  const b = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (b && 'firstUse' in b) b.firstUse = false;
+}
+
 export type TestBackend = 'cpu' | 'wasm' | 'tensorflow';
 
 /** Default per-backend tolerances (float32 everywhere; native kernels reorder sums). */
@@ -49,6 +55,7 @@ export function testBackends(): TestBackend[] {
     // Loading tfjs-node/wasm makes them the highest-priority default; keep cpu as the
     // default outside describeBackends (cpu's init is synchronous, so this takes effect now).
     void tf.setBackend('cpu');
+    muteCpuBanner();
   }
   const wanted = process.env.G2D_TEST_BACKENDS?.split(',').map((s) => s.trim()).filter(Boolean);
   if (wanted && wanted.length) {
@@ -87,6 +94,7 @@ export function describeBackends(
         const ok = await tf.setBackend(backend);
         if (!ok) throw new Error(`could not activate backend ${backend}`);
         await tf.ready();
+        muteCpuBanner();
       });
       afterAll(async () => {
         if (previous && previous !== backend) await tf.setBackend(previous);
