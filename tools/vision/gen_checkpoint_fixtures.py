@@ -2,6 +2,8 @@
 
 Run: /work/main/.venv-ref/bin/python tools/vision/gen_checkpoint_fixtures.py
 Writes packages/core/test/checkpoint-fixtures/ (a few KB, committed). Reference tooling only.
+Re-running rewrites dtypes_legacy.pth (legacy storage keys are memory addresses) and
+dtypes.safetensors (metadata key order) with different bytes but the same content.
 """
 import argparse
 import io
@@ -76,7 +78,8 @@ def main():
     with zipfile.ZipFile(os.path.join(OUT, "dtypes.pth")) as zin, \
             zipfile.ZipFile(os.path.join(OUT, "dtypes_deflated.pth"), "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
-            zout.writestr(info.filename, zin.read(info.filename))
+            zi = zipfile.ZipInfo(info.filename, date_time=(2024, 1, 1, 0, 0, 0))
+            zout.writestr(zi, zin.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
 
     # a training checkpoint: wrapped, DataParallel prefixes, optimizer state, argparse args
     torch.manual_seed(1)

@@ -28,16 +28,40 @@ torch.use_deterministic_algorithms(True)
 
 
 # ---------------------------------------------------------------- helpers
-def randomize_bn(model, seed):
+def randomize_bn(model, seed, forward=None, shape=None):
+    """Random BatchNorm affine parameters, then running statistics calibrated on random
+    inputs (like a trained network's): eval-mode BN is not the identity, and activations stay
+    O(1) through deep nets, so float32 results are well-conditioned (uncalibrated random
+    statistics let ResNet-101 activations reach 1e6, where torch's own float32 output differs
+    from float64 by more than the parity tolerance)."""
     g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            if m.affine:
-                m.weight.data = torch.rand(m.num_features, generator=g) + 0.5
-                m.bias.data = torch.randn(m.num_features, generator=g) * 0.1
-            m.running_mean = torch.randn(m.num_features, generator=g) * 0.1
-            m.running_var = torch.rand(m.num_features, generator=g) + 0.5
-            m.num_batches_tracked.fill_(7)
+    bns = [m for m in model.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
+    for m in bns:
+        if m.affine:
+            m.weight.data = torch.rand(m.num_features, generator=g) * 0.5 + 0.75
+            m.bias.data = torch.randn(m.num_features, generator=g) * 0.1
+        m.running_mean = torch.randn(m.num_features, generator=g) * 0.1
+        m.running_var = torch.rand(m.num_features, generator=g) + 0.5
+    # small gains on each residual branch's last BN (as trained ResNets have; cf. torchvision's
+    # zero_init_residual): otherwise float32 rounding differences grow ~1.2x per block
+    for m in model.modules():  # torchvision's and timm's blocks alike
+        if hasattr(m, "downsample") and hasattr(m, "bn3"):
+            m.bn3.weight.data *= 0.2
+        elif hasattr(m, "downsample") and hasattr(m, "bn2"):
+            m.bn2.weight.data *= 0.2
+    if forward is not None:
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batches
+        model.train()
+        with torch.no_grad():
+            for _ in range(3):
+                forward(torch.randn(*shape, generator=g))
+        for m in bns:
+            m.momentum = 0.1
+        model.eval()
+    for m in bns:
+        m.num_batches_tracked.fill_(7)
 
 
 def save_weights(out, name, sd):
@@ -52,9 +76,10 @@ def save_io(out, name, tensors):
 
 
 def encoder_pyramid(m, x):
-    """smp's ResNetEncoder.forward on a torchvision ResNet: [x, stem, layer1..layer4]."""
+    """smp's ResNetEncoder.forward on a torchvision (or timm) ResNet: [x, stem, layer1..layer4]."""
     feats = [x]
-    h = m.relu(m.bn1(m.conv1(x)))
+    act = m.relu if hasattr(m, "relu") else m.act1  # timm calls it act1
+    h = act(m.bn1(m.conv1(x)))
     feats.append(h)
     h = m.layer1(m.maxpool(h))
     feats.append(h)
@@ -113,7 +138,7 @@ def proj_head(cin, hidden, out, conv=nn.Conv2d, bn=nn.BatchNorm2d):
 
 # ---------------------------------------------------------------- cases
 def resnet_case(out, name, model, size, seed, train_grads=False):
-    randomize_bn(model, seed + 1)
+    randomize_bn(model, seed + 1, lambda x: encoder_pyramid(model, x), (4, model.conv1.in_channels, *size))
     model.eval()
     save_weights(out, name, model.state_dict())
     g = torch.Generator().manual_seed(seed + 2)
@@ -163,7 +188,7 @@ class TinyUnet(nn.Module):
 
 
 def unet_case(out, name, unet, encoder, size, seed):
-    randomize_bn(unet, seed + 1)
+    randomize_bn(unet, seed + 1, lambda x: unet.decoder(*encoder_pyramid(encoder, x)), (4, 3, *size))
     unet.eval()
     save_weights(out, name, unet.state_dict())
     g = torch.Generator().manual_seed(seed + 2)
@@ -196,11 +221,7 @@ class TinyG2D(nn.Module):
 def g2d_case(out, seed):
     torch.manual_seed(seed)
     m = TinyG2D()
-    randomize_bn(m, seed + 1)
-    for mod in m.modules():  # proj_t's BatchNorm1d too
-        if isinstance(mod, nn.BatchNorm1d):
-            mod.running_mean = torch.randn(mod.num_features) * 0.1
-            mod.running_var = torch.rand(mod.num_features) + 0.5
+    randomize_bn(m, seed + 1)  # (proj_t's BatchNorm1d too)
     # reference checkpoints: full training state (after one AdamW step), encoder, encoder+decoder
     opt = torch.optim.AdamW(m.parameters(), lr=2e-5, weight_decay=1e-8)
     m.train()
@@ -220,7 +241,10 @@ def g2d_case(out, seed):
         feats, dec, logits = m.img_model(x)
         proj = m.proj_v(feats[-1])
         pooled, att = m.attnpool(proj)
-    io = {"input": x, "logits": logits, "proj": proj, "pooled": pooled, "att_map": att, "feat5": feats[-1]}
+        tokens = torch.randn(2, 6, 5, generator=g)  # [B, C, L] as the reference feeds proj_t
+        proj_t = m.proj_t(tokens)
+    io = {"input": x, "logits": logits, "proj": proj, "pooled": pooled, "att_map": att, "feat5": feats[-1],
+          "proj_t_in": tokens, "proj_t_out": proj_t}
     save_io(out, "g2d_tiny", io)
 
 
@@ -243,7 +267,7 @@ def small(out):
     torch.manual_seed(10)
     resnet_case(out, "tiny_bottleneck", TinyResNet(Bottleneck, [2, 1, 1, 1], [4, 8, 8, 16], 8), (33, 37), 10, train_grads=True)
     torch.manual_seed(20)
-    resnet_case(out, "tiny_basic", TinyResNet(BasicBlock, [1, 2, 1, 1], [4, 8, 8, 16], 8), (32, 32), 20, train_grads=True)
+    resnet_case(out, "tiny_basic", TinyResNet(BasicBlock, [1, 2, 1, 1], [4, 8, 8, 16], 8), (40, 48), 20, train_grads=True)
     torch.manual_seed(30)
     enc = TinyResNet(Bottleneck, [1, 1, 1, 1], [4, 4, 8, 8], 8)
     unet_case(out, "tiny_unet", TinyUnet(enc, (16, 8, 8, 4, 4), 2), enc, (32, 32), 30)
@@ -259,6 +283,11 @@ def small(out):
     shapes = {k: list(v.shape) for k, v in torchvision.models.vit_b_16().state_dict().items()}
     with open(os.path.join(out, "vit_b_16_shapes.json"), "w") as f:
         json.dump(shapes, f)
+    import segmentation_models_pytorch as smp
+    for enc in ("resnet18", "resnet50"):
+        u = smp.Unet(enc, encoder_weights=None, classes=1)
+        with open(os.path.join(out, f"smp_unet_{enc}_shapes.json"), "w") as f:
+            json.dump({k: list(v.shape) for k, v in u.state_dict().items()}, f)
 
 
 def large(out):
@@ -266,6 +295,9 @@ def large(out):
                                     ("resnet50", torchvision.models.resnet50), ("resnet101", torchvision.models.resnet101)]):
         torch.manual_seed(100 + i)
         resnet_case(out, name, fn(), (64, 64), 100 + i)
+    import timm
+    torch.manual_seed(150)
+    resnet_case(out, "timm_resnet50", timm.create_model("resnet50", pretrained=False), (64, 64), 150)
     import segmentation_models_pytorch as smp
     torch.manual_seed(200)
     u = smp.Unet("resnet50", encoder_weights=None, classes=1)

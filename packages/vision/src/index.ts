@@ -4,7 +4,7 @@
  * All tensors are NHWC ([batch, height, width, channels]); weights are saved and loaded
  * in PyTorch's layout and names.
  */
-export { Module, type ParamEntry, type ParamLayout, type LoadStateDictOptions, type LoadStateDictResult, type ModuleOptions } from './nn/module';
+export { Module, withoutRandomInit, torchShape, type ParamEntry, type ParamLayout, type LoadStateDictOptions, type LoadStateDictResult, type ModuleOptions } from './nn/module';
 export { Conv2d, BatchNorm, Linear, LayerNorm, MultiheadAttention, maxPool2d, resizeNearest, gelu, conv2dValid } from './nn/layers';
 export type { Backbone, BackboneOptions } from './backbones/types';
 export { backbones, backboneFromConfig } from './backbones/registry';

@@ -15,7 +15,7 @@ import { backboneFromConfig, backbones } from './backbones/registry';
 import type { Backbone } from './backbones/types';
 import { VisionTransformer, type ViTConfig } from './backbones/vit';
 import { G2DVisionModel, type G2DVisionOptions } from './g2d';
-import type { Module } from './nn/module';
+import { type Module, withoutRandomInit } from './nn/module';
 import { ProjectionHead2d, type ProjectionHeadOptions } from './projection';
 import { Unet } from './unet';
 import { type LoadWeightsReport, loadStateDictInto } from './weights';
@@ -71,6 +71,9 @@ export interface FromPretrainedOptions {
   offline?: boolean;
   /** Hub token (default $HF_TOKEN). */
   accessToken?: string;
+  /** Hub endpoint (default $HF_ENDPOINT or https://huggingface.co) and fetch (mirrors, proxies, tests). */
+  hubUrl?: string;
+  fetch?: typeof fetch;
   /** Strict name/shape checking (default true). */
   strict?: boolean;
   /** Called with the import report. */
@@ -109,34 +112,48 @@ function weightFileIn(dir: string): string | null {
   return any.length === 1 ? path.join(dir, any[0]!) : null;
 }
 
+const NOT_FOUND = /404|not found|EntryNotFound|cannot get path info/i;
+
 async function download(repoId: string, opts: FromPretrainedOptions): Promise<string> {
   const hub = await import('@huggingface/hub');
+  const revision = opts.revision ?? 'main';
+  const cacheDir = hfCacheDir(opts.cacheDir);
   const common = {
     repo: { type: 'model' as const, name: repoId },
-    revision: opts.revision ?? 'main',
-    cacheDir: hfCacheDir(opts.cacheDir),
+    revision,
+    cacheDir,
     accessToken: opts.accessToken ?? process.env.HF_TOKEN,
+    hubUrl: opts.hubUrl ?? process.env.HF_ENDPOINT,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
   };
-  let configPath: string | undefined;
+  const offlineHint = (e: unknown) =>
+    new G2DError(
+      `could not download from the Hugging Face hub (${(e as Error).message}). Offline? Set HF_HUB_OFFLINE=1 and use a cached copy or a local directory.`,
+      { source: repoId },
+    );
   try {
-    configPath = await hub.downloadFileToCacheDir({ ...common, path: 'config.json' });
+    await hub.downloadFileToCacheDir({ ...common, path: 'config.json' });
   } catch (e) {
-    const msg = (e as Error).message;
-    if (!/404|not found|Entry not found/i.test(msg)) {
-      throw new G2DError(
-        `could not download from the Hugging Face hub (${msg}). Offline? Set HF_HUB_OFFLINE=1 and use a cached copy or a local directory.`,
-        { source: repoId },
-      );
-    }
+    if (!NOT_FOUND.test((e as Error).message)) throw offlineHint(e);
   }
   const errors: string[] = [];
   for (const f of ['model.safetensors', 'pytorch_model.bin']) {
+    let p: string;
     try {
-      const p = await hub.downloadFileToCacheDir({ ...common, path: f });
-      return path.dirname(configPath ?? p);
+      p = await hub.downloadFileToCacheDir({ ...common, path: f });
     } catch (e) {
+      if (!NOT_FOUND.test((e as Error).message)) throw offlineHint(e);
       errors.push(`${f}: ${(e as Error).message}`);
+      continue;
     }
+    const snapshot = path.dirname(p);
+    // like huggingface_hub, remember which commit the branch/tag pointed to (for offline use)
+    if (!/^[0-9a-f]{40}$/.test(revision)) {
+      const refs = path.join(path.dirname(path.dirname(snapshot)), 'refs');
+      await fs.promises.mkdir(refs, { recursive: true });
+      await fs.promises.writeFile(path.join(refs, revision), path.basename(snapshot));
+    }
+    return snapshot;
   }
   throw new G2DError(`no weights found on the hub (${errors.join('; ')})`, { source: repoId });
 }
@@ -331,12 +348,12 @@ export async function fromPretrained(pathOrHubId: string, opts: FromPretrainedOp
       } catch (e) {
         throw new G2DError(`invalid JSON: ${(e as Error).message}`, { source: cfgPath });
       }
-      model = modelFromConfig(cfg, cfgPath);
-    } else model = inferModelFromStateDict(sd, weights);
+      model = withoutRandomInit(() => modelFromConfig(cfg, cfgPath));
+    } else model = withoutRandomInit(() => inferModelFromStateDict(sd, weights));
   } else {
     weights = local;
     sd = await readCheckpoint(weights);
-    model = inferModelFromStateDict(sd, weights);
+    model = withoutRandomInit(() => inferModelFromStateDict(sd, weights));
   }
   try {
     const report = loadStateDictInto(model, sd, weights, { strict: opts.strict ?? true });

@@ -12,18 +12,23 @@ function pad4(x: tf.Tensor4D, p: number, value = 0): tf.Tensor4D {
 }
 
 let filterGradCache: { backend: string; ok: boolean } | undefined;
+/**
+ * Whether to use the backend's Conv2DBackpropFilter kernel. wasm has none, and the pure-JS
+ * cpu one is a naive loop (minutes for a ResNet-50 backward), so both use the per-tap matMul
+ * formulation in `conv2dValid`.
+ */
 function backendHasFilterGrad(): boolean {
   const b = tf.getBackend();
   if (!filterGradCache || filterGradCache.backend !== b) {
-    filterGradCache = { backend: b, ok: tf.getKernel('Conv2DBackpropFilter', b) != null };
+    filterGradCache = { backend: b, ok: b !== 'cpu' && tf.getKernel('Conv2DBackpropFilter', b) != null };
   }
   return filterGradCache.ok;
 }
 
 /**
- * 'valid' conv2d on an already padded NHWC input. On backends without a Conv2DBackpropFilter
- * kernel (wasm) the filter gradient is computed as a dilated convolution instead, so every
- * backend can train.
+ * 'valid' conv2d on an already padded NHWC input. On wasm (no Conv2DBackpropFilter kernel)
+ * and cpu (a very slow one) the filter gradient is computed with one matMul per kernel tap
+ * instead, so every backend can train at a usable speed.
  */
 export function conv2dValid(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, dilation = 1): tf.Tensor4D {
   if (backendHasFilterGrad() || dilation !== 1) return tf.conv2d(x, w, stride, 'valid', 'NHWC', dilation);
@@ -36,12 +41,22 @@ export function conv2dValid(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, dila
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
         const d = dy as tf.Tensor4D;
         const dx = tf.conv2dTranspose(d, ws, xs.shape, stride, 'valid');
-        // dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]
-        const xT = tf.transpose(xs, [3, 1, 2, 0]); // [ci, H, W, n]
-        const dyT = tf.transpose(d, [1, 2, 0, 3]); // [oh, ow, n, co]
-        const full = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', stride); // [ci, >=kh, >=kw, co]
-        const [kh, kw] = ws.shape;
-        const dw = tf.transpose(tf.slice(full, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);
+        // dW[a,b,:,:] = window(x, a, b)^T · dy, one matMul per kernel tap; the result is
+        // produced directly in HWIO (no weight-sized transposes or slices)
+        const [N, OH, OW, Co] = d.shape;
+        const [kh, kw, Ci] = ws.shape;
+        const dy2 = tf.reshape(d, [N * OH * OW, Co]) as tf.Tensor2D;
+        const taps: tf.Tensor2D[] = [];
+        for (let a = 0; a < kh; a++) {
+          for (let b = 0; b < kw; b++) {
+            const whole = kh === 1 && kw === 1 && stride === 1 && xs.shape[1] === OH && xs.shape[2] === OW;
+            const win = whole
+              ? xs
+              : tf.stridedSlice(xs, [0, a, b, 0], [N, a + (OH - 1) * stride + 1, b + (OW - 1) * stride + 1, Ci], [1, stride, stride, 1]);
+            taps.push(tf.matMul(tf.reshape(win, [N * OH * OW, Ci]) as tf.Tensor2D, dy2, true, false));
+          }
+        }
+        const dw = tf.reshape(taps.length === 1 ? taps[0]! : tf.stack(taps), [kh, kw, Ci, Co]);
         return [dx, dw];
       },
     };
@@ -102,7 +117,15 @@ export class Conv2d extends Module {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const y = conv2dValid(pad4(x, this.padding), this.weight, this.stride, this.dilation);
+      const k = this.kernelSize;
+      // stride 1, odd kernel, padding (k-1)/2: TF's 'same' is exactly PyTorch's symmetric
+      // padding, without a separate pad op (and its gradient); on the native backend only,
+      // since the cpu/wasm path computes filter gradients itself on a padded input
+      const same = this.stride === 1 && this.dilation === 1 && k % 2 === 1 && this.padding === (k - 1) / 2 && this.padding > 0;
+      const y =
+        same && backendHasFilterGrad()
+          ? tf.conv2d(x, this.weight, 1, 'same')
+          : conv2dValid(pad4(x, this.padding), this.weight, this.stride, this.dilation);
       return this.bias ? tf.add(y, this.bias) : y;
     });
   }
@@ -150,30 +173,58 @@ export class BatchNorm extends Module {
 
   forward<T extends tf.Tensor>(x: T): T {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
-    if (!this.training) {
-      return tf.tidy(() => {
-        let y = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVar, this.eps)));
-        if (this.weight) y = tf.add(tf.mul(y, this.weight), this.bias!);
-        return y as T;
-      });
-    }
+    // tf.batchNorm is one fused kernel on the native backend (fewer taped intermediates)
+    const norm = (mean: tf.Tensor, variance: tf.Tensor) =>
+      tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, this.bias, this.weight, this.eps) as T;
+    if (!this.training) return tf.tidy(() => norm(this.runningMean, this.runningVar));
     const n = x.size / x.shape[x.shape.length - 1]!;
     if (n <= 1) throw new Error(`BatchNorm: expected more than 1 value per channel when training, got input shape [${x.shape.join(', ')}]`);
     return tf.tidy(() => {
-      const mean = tf.mean(x, axes);
-      const centered = tf.sub(x, mean);
-      const variance = tf.mean(tf.square(centered), axes);
-      let y = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
-      if (this.weight) y = tf.add(tf.mul(y, this.weight), this.bias!);
-      // running statistics, updated in place (never part of the loss, so no gradient flows)
+      const { y, mean, variance } = this.trainNormalize(x, axes, n);
+      // running statistics (unbiased variance), updated in place; never part of the loss
       const m = this.momentum;
-      const newMean = tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m));
-      const newVar = tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(variance, (m * n) / (n - 1)));
-      this.runningMean.assign(newMean as tf.Tensor1D);
-      this.runningVar.assign(newVar as tf.Tensor1D);
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)) as tf.Tensor1D);
+      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(variance, (m * n) / (n - 1))) as tf.Tensor1D);
+      tf.dispose([mean, variance]);
       this.numBatchesTracked += 1;
       return y as T;
     });
+  }
+
+  /**
+   * Batch-statistics normalisation with an analytic backward pass
+   * (dx = γ·r/N · (N·dy − Σdy − x̂·Σ(dy·x̂)), dγ = Σ(dy·x̂), dβ = Σdy): a handful of ops instead
+   * of the generic gradients of moments + batchNorm.
+   */
+  private trainNormalize(x: tf.Tensor, axes: number[], n: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+    const eps = this.eps;
+    const affine = !!this.weight;
+    let stats: { mean: tf.Tensor; variance: tf.Tensor } | undefined;
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const xi = args[0] as tf.Tensor;
+      const gamma = affine ? (args[1] as tf.Tensor1D) : undefined;
+      const beta = affine ? (args[2] as tf.Tensor1D) : undefined;
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const { mean, variance } = tf.moments(xi, axes); // biased variance, as PyTorch normalises with
+      // clones escape the tidy scopes for the running-statistics update (disposed by the caller)
+      stats = { mean: tf.keep(mean.clone()), variance: tf.keep(variance.clone()) };
+      const rstd = tf.rsqrt(tf.add(variance, eps));
+      save(affine ? [xi, mean, rstd, gamma!] : [xi, mean, rstd]);
+      return {
+        value: tf.batchNorm(xi, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, eps),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, mu, rs, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+          const xhat = tf.mul(tf.sub(xs, mu), rs);
+          const sumDy = tf.sum(dy, axes);
+          const sumDyXhat = tf.sum(tf.mul(dy, xhat), axes);
+          const scale = g ? tf.mul(g, rs) : rs;
+          const dx = tf.mul(tf.sub(tf.sub(dy, tf.div(sumDy, n)), tf.mul(xhat, tf.div(sumDyXhat, n))), scale);
+          return g ? [dx, sumDyXhat, sumDy] : [dx];
+        },
+      };
+    });
+    const y = affine ? f(x, this.weight!, this.bias!) : f(x);
+    return { y, mean: stats!.mean, variance: stats!.variance };
   }
 }
 
@@ -275,12 +326,15 @@ export class MultiheadAttention extends Module {
       const hd = this.headDim;
       const [B, Lq] = query.shape;
       const Lk = key.shape[1];
-      const proj = (x: tf.Tensor3D, i: number, L: number) => {
-        const w = tf.slice(this.inProjWeight, [0, i * E], [E, E]);
-        const bias = tf.slice(this.inProjBias, [i * E], [E]);
-        const y = tf.add(tf.matMul(tf.reshape(x, [-1, E]), w), bias);
-        return tf.transpose(tf.reshape(y, [B, L, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, L, hd]
-      };
+      // one packed projection per distinct input, then slice the (small) result: slicing
+      // weight columns is slow on the cpu backend
+      const packed = (x: tf.Tensor3D) => tf.add(tf.matMul(tf.reshape(x, [-1, E]), this.inProjWeight), this.inProjBias);
+      const pq = packed(query);
+      const pk = key === query ? pq : packed(key);
+      const pv = value === key ? pk : packed(value);
+      const heads = (y: tf.Tensor, i: number, L: number) =>
+        tf.transpose(tf.reshape(tf.slice(y, [0, i * E], [-1, E]), [B, L, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, L, hd]
+      const proj = (_x: tf.Tensor3D, i: number, L: number) => heads(i === 0 ? pq : i === 1 ? pk : pv, i, L);
       const q = tf.mul(proj(query, 0, Lq), 1 / Math.sqrt(hd));
       const k = proj(key, 1, Lk);
       const v = proj(value, 2, Lk);

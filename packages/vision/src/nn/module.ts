@@ -102,6 +102,21 @@ export function toTorchLayout(t: tf.Tensor, layout: ParamLayout): tf.Tensor {
   return tf.tensor(toTorchLayoutData(t.dataSync() as Float32Array, t.shape, layout), torchShape(t.shape, layout), 'float32');
 }
 
+let skipRandomInit = 0;
+
+/**
+ * Builds modules without drawing random initial weights (zeros instead), for callers that
+ * overwrite every weight right after (loading a checkpoint): much faster for big models.
+ */
+export function withoutRandomInit<T>(build: () => T): T {
+  skipRandomInit++;
+  try {
+    return build();
+  } finally {
+    skipRandomInit--;
+  }
+}
+
 /** Options every module constructor accepts. */
 export interface ModuleOptions {
   /** Seeded generator for the initial weights (default: a fixed seed, so builds are reproducible). */
@@ -156,6 +171,7 @@ export abstract class Module {
 
   /** Normal(0, std) initial values (fast seeded generator; tfjs's seeded sampler is very slow). */
   protected randn(shape: number[], std: number): tf.Tensor {
+    if (skipRandomInit) return tf.zeros(shape);
     const n = shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(n);
     for (let i = 0; i < n; i += 2) {
@@ -170,6 +186,7 @@ export abstract class Module {
 
   /** Uniform(lo, hi) initial values. */
   protected randu(shape: number[], lo: number, hi: number): tf.Tensor {
+    if (skipRandomInit) return tf.zeros(shape);
     const n = shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.rng.next();

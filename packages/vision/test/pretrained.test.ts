@@ -1,0 +1,178 @@
+/**
+ * saveModel / fromPretrained: our safetensors + config.json format, the Hugging Face cache
+ * layout (offline), smp and timm hub configs, clear errors.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { readSafetensors, writeSafetensors } from '@g2d/core';
+import { expectArraysClose } from '@g2d/core/testing';
+import { G2DVisionModel, ResNet, Unet, fromPretrained, saveModel, type VisionModel } from '../src';
+
+const TINY = { block: 'bottleneck', layers: [1, 1, 1, 1], widths: [2, 2, 4, 4], stemWidth: 4 };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-pretrained-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function sameOutputs(a: tf.Tensor | tf.Tensor[], b: tf.Tensor | tf.Tensor[]) {
+  const A = Array.isArray(a) ? a : [a];
+  const B = Array.isArray(b) ? b : [b];
+  A.forEach((t, i) => expectArraysClose(B[i]!, t, { rtol: 0, atol: 0 }));
+  tf.dispose([...A, ...B]);
+}
+
+const x = tf.randomNormal([1, 64, 64, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+afterAll(() => x.dispose());
+
+describe('saveModel / fromPretrained', () => {
+  it('round-trips a Unet and a G2DVisionModel (weights in PyTorch layout, JSON config)', async () => {
+    const unet = new Unet({ encoder: 'tiny', encoderConfig: TINY, decoderChannels: [8, 4, 4, 4, 4], classes: 2, seed: 3 });
+    const g2d = new G2DVisionModel({ backbone: 'tiny', encoderConfig: TINY, imageSize: 64, projHidden: 8, projOut: 8, decoderChannels: [8, 4, 4, 4, 4], seed: 4 });
+    for (const [m, name] of [[unet, 'unet'], [g2d, 'g2d']] as [VisionModel, string][]) {
+      m.eval();
+      const dir = path.join(tmp, name);
+      await saveModel(m, dir, { note: 'test' });
+      const { metadata, tensors } = await readSafetensors(path.join(dir, 'model.safetensors'));
+      expect(metadata).toMatchObject({ format: 'pt', note: 'test' });
+      if (name === 'unet') expect(tensors.get('encoder.conv1.weight')!.shape).toEqual([4, 3, 7, 7]); // OIHW
+      const back = await fromPretrained(dir);
+      expect(back.constructor).toBe(m.constructor);
+      back.eval();
+      if (m instanceof Unet) sameOutputs(m.forward(x), (back as Unet).forward(x));
+      else {
+        const o1 = (m as G2DVisionModel).forward(x);
+        const o2 = (back as G2DVisionModel).forward(x);
+        sameOutputs([o1.pooled, o1.attnMap, o1.logits!], [o2.pooled, o2.attnMap, o2.logits!]);
+        tf.dispose([...o1.pyramid, o1.projImgEmb, ...o2.pyramid, o2.projImgEmb]);
+      }
+      back.dispose();
+    }
+    unet.dispose();
+    g2d.dispose();
+  });
+
+  it('resolves hub ids through the Hugging Face cache layout, offline', async () => {
+    const cache = path.join(tmp, 'hf');
+    const commit = 'a'.repeat(40);
+    const repo = path.join(cache, 'models--g2d-org--tiny-resnet');
+    const net = new ResNet('tiny', TINY as never, { seed: 5 });
+    net.eval();
+    await saveModel(net, path.join(repo, 'snapshots', commit));
+    fs.mkdirSync(path.join(repo, 'refs'), { recursive: true });
+    fs.writeFileSync(path.join(repo, 'refs', 'main'), commit);
+    for (const revision of [undefined, commit]) {
+      const m = (await fromPretrained('g2d-org/tiny-resnet', { cacheDir: cache, offline: true, revision })) as ResNet;
+      m.eval();
+      sameOutputs(net.forward(x), m.forward(x));
+      m.dispose();
+    }
+    // HF_HUB_CACHE is honoured too
+    process.env.HF_HUB_CACHE = cache;
+    try {
+      const m = await fromPretrained('g2d-org/tiny-resnet', { offline: true });
+      m.dispose();
+    } finally {
+      delete process.env.HF_HUB_CACHE;
+    }
+    await expect(fromPretrained('g2d-org/not-there', { cacheDir: cache, offline: true })).rejects.toThrow(
+      /g2d-org\/not-there: not in the Hugging Face cache \(.*models--g2d-org--not-there\) and offline mode is on/,
+    );
+    await expect(fromPretrained(path.join(tmp, 'no/such/dir'))).rejects.toThrow(/not a Hugging Face hub id/);
+    net.dispose();
+  });
+
+  it('reads smp hub (config.json with _model_class) and timm hub (architecture) directories', async () => {
+    const unet = new Unet({ encoder: 'resnet18', decoderChannels: [32, 16, 8, 8, 4], seed: 6 });
+    unet.eval();
+    const dir = path.join(tmp, 'smp');
+    fs.mkdirSync(dir);
+    await writeSafetensors(path.join(dir, 'model.safetensors'), unet.stateDict());
+    fs.writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ _model_class: 'Unet', encoder_name: 'resnet18', encoder_depth: 5, encoder_weights: null, decoder_channels: [32, 16, 8, 8, 4], decoder_use_batchnorm: true, decoder_attention_type: null, in_channels: 3, classes: 1, activation: null }),
+    );
+    const back = (await fromPretrained(dir)) as Unet;
+    back.eval();
+    const xs = tf.slice(x, [0, 0, 0, 0], [1, 32, 32, 3]) as tf.Tensor4D;
+    sameOutputs(unet.forward(xs), back.forward(xs));
+
+    const timm = path.join(tmp, 'timm');
+    fs.mkdirSync(timm);
+    const enc = unet.encoder.stateDict();
+    enc.set('fc.weight', { dtype: 'float32', shape: [5, 512], data: new Float32Array(5 * 512) });
+    enc.set('fc.bias', { dtype: 'float32', shape: [5], data: new Float32Array(5) });
+    await writeSafetensors(path.join(timm, 'model.safetensors'), enc);
+    fs.writeFileSync(path.join(timm, 'config.json'), JSON.stringify({ architecture: 'resnet18', num_classes: 5 }));
+    const r = (await fromPretrained(timm)) as ResNet;
+    r.eval();
+    sameOutputs(unet.encoder.forward(xs), r.forward(xs));
+    fs.writeFileSync(path.join(timm, 'config.json'), '{ nope');
+    await expect(fromPretrained(timm)).rejects.toThrow(/timm\/config\.json: invalid JSON/);
+    fs.writeFileSync(path.join(timm, 'config.json'), JSON.stringify({ architecture: 'convnext_tiny' }));
+    await expect(fromPretrained(timm)).rejects.toThrow(/timm architecture "convnext_tiny" is not supported; supported: resnet18/);
+    xs.dispose();
+    [unet, back, r].forEach((m) => m.dispose());
+  });
+});
+
+describe('fromPretrained downloads through @huggingface/hub (mock hub)', () => {
+  it('downloads config + weights into the HF cache layout, then works offline from the cache', async () => {
+    const src = path.join(tmp, 'hubsrc');
+    const net = new ResNet('tiny', TINY as never, { seed: 8 });
+    net.eval();
+    await saveModel(net, src);
+    const files: Record<string, Buffer> = {
+      'config.json': fs.readFileSync(path.join(src, 'config.json')),
+      'model.safetensors': fs.readFileSync(path.join(src, 'model.safetensors')),
+    };
+    const commit = 'c'.repeat(40);
+    const requests: string[] = [];
+    const mockFetch = (async (input: string | URL, init?: RequestInit) => {
+      const url = String(input);
+      requests.push(`${init?.method ?? 'GET'} ${url}`);
+      const info = /\/api\/models\/g2d-org\/hubnet\/paths-info\/main$/.exec(url);
+      if (info) {
+        const { paths } = JSON.parse(String(init!.body)) as { paths: string[] };
+        const out = paths.filter((p) => files[p]).map((p) => ({ type: 'file', path: p, oid: `oid-${p}`, size: files[p]!.length, lastCommit: { id: commit, title: 't', date: new Date(0).toISOString() } }));
+        return new Response(JSON.stringify(out), { headers: { 'Content-Type': 'application/json' } });
+      }
+      const m = /\/g2d-org\/hubnet\/resolve\/main\/(.+)$/.exec(url);
+      const body = m ? files[m[1]!] : undefined;
+      if (!body) return new Response('nope', { status: 404, headers: { 'X-Error-Code': 'EntryNotFound' } });
+      const range = new Headers(init?.headers).get('Range');
+      const r = range ? /bytes=(\d+)-(\d*)/.exec(range) : null;
+      const a = r ? Number(r[1]) : 0;
+      const b = r && r[2] ? Number(r[2]) : body.length - 1;
+      return new Response(body.subarray(a, b + 1), {
+        status: r ? 206 : 200,
+        headers: { 'Content-Range': `bytes ${a}-${b}/${body.length}`, 'Content-Length': String(b - a + 1), ETag: `"oid-${m![1]}"` },
+      });
+    }) as typeof fetch;
+    const cache = path.join(tmp, 'hf-download');
+    const debug = console.debug;
+    console.debug = () => undefined; // the hub client logs each download
+    let m: VisionModel;
+    try {
+      m = await fromPretrained('g2d-org/hubnet', { cacheDir: cache, offline: false, hubUrl: 'https://hub.test', fetch: mockFetch });
+    } finally {
+      console.debug = debug;
+    }
+    expect(requests.some((r) => r.startsWith('POST https://hub.test/api/models/g2d-org/hubnet/paths-info/main'))).toBe(true);
+    expect(fs.readFileSync(path.join(cache, 'models--g2d-org--hubnet', 'refs', 'main'), 'utf8')).toBe(commit);
+    expect(fs.existsSync(path.join(cache, 'models--g2d-org--hubnet', 'snapshots', commit, 'model.safetensors'))).toBe(true);
+    m.eval();
+    sameOutputs(net.forward(x), (m as ResNet).forward(x));
+    // second time: offline, straight from the cache (no requests)
+    const n = requests.length;
+    const again = await fromPretrained('g2d-org/hubnet', { cacheDir: cache, offline: true });
+    expect(requests.length).toBe(n);
+    [net, m, again].forEach((q) => q.dispose());
+    // a network failure names the repo and suggests offline mode
+    const failing = (async () => {
+      throw new TypeError('fetch failed');
+    }) as typeof fetch;
+    await expect(fromPretrained('g2d-org/other', { cacheDir: cache, offline: false, fetch: failing })).rejects.toThrow(
+      /g2d-org\/other: could not download from the Hugging Face hub \(fetch failed\)\. Offline\? Set HF_HUB_OFFLINE=1/,
+    );
+  });
+});
