@@ -25,7 +25,7 @@ describe('testBackends', () => {
 describeBackends('a small op on', ({ backend, rtol, atol }) => {
   it('matches hand-computed values', () => {
     expect(tf.getBackend()).toBe(backend);
-    const y = tf.tidy(() => tf.conv2d(tf.ones([1, 3, 3, 1]), tf.ones([2, 2, 1, 1]), 1, 'valid'));
+    const y = tf.tidy(() => tf.conv2d(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, tf.ones([2, 2, 1, 1]) as tf.Tensor4D, 1, 'valid'));
     expectArraysClose(y, [4, 4, 4, 4], { rtol, atol });
     y.dispose();
   });

@@ -5,7 +5,7 @@
  * in PyTorch's layout and names.
  */
 export { Module, withoutRandomInit, torchShape, type ParamEntry, type ParamLayout, type LoadStateDictOptions, type LoadStateDictResult, type ModuleOptions } from './nn/module';
-export { Conv2d, BatchNorm, Linear, LayerNorm, MultiheadAttention, maxPool2d, resizeNearest, gelu, conv2dValid } from './nn/layers';
+export { Conv2d, BatchNorm, Linear, LayerNorm, MultiheadAttention, maxPool2d, resizeNearest, gelu, conv2dValid, relu } from './nn/layers';
 export type { Backbone, BackboneOptions } from './backbones/types';
 export { backbones, backboneFromConfig } from './backbones/registry';
 export { ResNet, RESNET_CONFIGS, type ResNetConfig } from './backbones/resnet';

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@g2d/core';
-import { BatchNorm, Conv2d } from './nn/layers';
+import { BatchNorm, Conv2d, relu } from './nn/layers';
 import { Module } from './nn/module';
 
 export interface ProjectionHeadOptions {
@@ -33,7 +33,7 @@ export class ProjectionHead2d extends Module {
   }
   /** x: NHWC [B, H, W, inChannels] → [B, H, W, out]. */
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.conv2.forward(tf.relu(this.bn.forward(this.conv1.forward(x)))));
+    return tf.tidy(() => this.conv2.forward(relu(this.bn.forward(this.conv1.forward(x)))));
   }
 }
 
@@ -60,7 +60,7 @@ export class ProjectionHead1d extends Module {
     return tf.tidy(() => {
       const [B, L, C] = x.shape;
       const h = tf.reshape(tf.matMul(tf.reshape(x, [B * L, C]), this.w1), [B, L, -1]) as tf.Tensor3D;
-      const r = tf.relu(this.bn.forward(h));
+      const r = relu(this.bn.forward(h));
       return tf.reshape(tf.matMul(tf.reshape(r, [B * L, -1]), this.w2), [B, L, -1]) as tf.Tensor3D;
     });
   }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng } from '@g2d/core';
 import { backboneFromConfig, backbones } from './backbones/registry';
 import type { Backbone, BackboneOptions } from './backbones/types';
-import { BatchNorm, Conv2d, resizeNearest } from './nn/layers';
+import { BatchNorm, Conv2d, relu, resizeNearest } from './nn/layers';
 import { Module, type ModuleOptions } from './nn/module';
 
 /** smp's Conv2dReLU: Sequential(conv (bias only without BN), BN, ReLU) → names "0", "1". */
@@ -24,7 +24,7 @@ class Conv2dReLU extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const y = this.conv.forward(x);
-      return tf.relu(this.bn ? this.bn.forward(y) : y);
+      return relu(this.bn ? this.bn.forward(y) : y);
     });
   }
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng } from '@g2d/core';
-import { BatchNorm, Conv2d, maxPool2d } from '../nn/layers';
+import { BatchNorm, Conv2d, maxPool2d, relu } from '../nn/layers';
 import { Module, type ModuleOptions } from '../nn/module';
 import type { Backbone, BackboneOptions } from './types';
 
@@ -40,10 +40,10 @@ class BasicBlock extends Module {
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = tf.relu(this.bn1.forward(this.conv1.forward(x)));
+      let y = relu(this.bn1.forward(this.conv1.forward(x)));
       y = this.bn2.forward(this.conv2.forward(y));
       const id = this.downsample ? this.downsample.forward(x) : x;
-      return tf.relu(tf.add(y, id)) as tf.Tensor4D;
+      return relu(tf.add(y, id)) as tf.Tensor4D;
     });
   }
 }
@@ -72,11 +72,11 @@ class Bottleneck extends Module {
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = tf.relu(this.bn1.forward(this.conv1.forward(x)));
-      y = tf.relu(this.bn2.forward(this.conv2.forward(y)));
+      let y = relu(this.bn1.forward(this.conv1.forward(x)));
+      y = relu(this.bn2.forward(this.conv2.forward(y)));
       y = this.bn3.forward(this.conv3.forward(y));
       const id = this.downsample ? this.downsample.forward(x) : x;
-      return tf.relu(tf.add(y, id)) as tf.Tensor4D;
+      return relu(tf.add(y, id)) as tf.Tensor4D;
     });
   }
 }
@@ -147,7 +147,7 @@ export class ResNet extends Module implements Backbone {
       );
     }
     const feats: tf.Tensor4D[] = [x.clone()];
-    let h = tf.tidy(() => tf.relu(this.bn1.forward(this.conv1.forward(x))));
+    let h = tf.tidy(() => relu(this.bn1.forward(this.conv1.forward(x))));
     feats.push(h);
     h = maxPool2d(h, 3, 2, 1);
     for (const s of this.stages) {

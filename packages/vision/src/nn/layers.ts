@@ -360,3 +360,16 @@ export function resizeNearest(x: tf.Tensor4D, size: [number, number]): tf.Tensor
 export function gelu<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T);
 }
+
+/**
+ * ReLU with a two-kernel gradient (dy · sign(y), y = relu(x) ≥ 0, so the gradient at 0 is 0 as
+ * in PyTorch). tfjs's generic ReLU gradient goes through `step()` (IsNan, Fill, Select,
+ * Greater, Cast, Mul), which was the single most expensive kernel group of a native ResNet-50
+ * training step; this keeps only the output alive for the backward pass.
+ */
+export const relu: <T extends tf.Tensor>(x: T) => T = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const y = tf.relu(x);
+  save([y]);
+  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.sign(saved[0]!)) };
+}) as <T extends tf.Tensor>(x: T) => T;
