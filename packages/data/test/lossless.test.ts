@@ -28,6 +28,19 @@ describe('JPEG lossless decoder', () => {
       });
     }
   }
+  // the one-component, no-restart fast path (combined code + extra-bits table, 8-bit narrowing)
+  for (const predictor of [1, 4, 7]) {
+    for (const precision of [2, 8, 16]) {
+      it(`fast grey path: predictor ${predictor}, ${precision}-bit, 61x37`, () => {
+        const w = 61;
+        const h = 37;
+        const img = image(w, h, 1, precision, predictor * 7 + precision);
+        const r = decodeJpegLosslessFast(encodeJpegLossless(img, w, h, precision, 1, predictor, 0));
+        expect(r.data).toBeInstanceOf(precision <= 8 ? Uint8Array : Uint16Array);
+        expect(Array.from(r.data)).toEqual(img);
+      });
+    }
+  }
   it('rejects non-lossless and truncated streams', () => {
     expect(() => decodeJpegLosslessFast(Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]))).toThrow(/not a lossless JPEG/);
     expect(() => decodeJpegLosslessFast(Uint8Array.from([1, 2, 3]))).toThrow(/no SOI/);

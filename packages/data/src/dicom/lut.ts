@@ -227,9 +227,38 @@ export function presentQuantized(px: DicomPixels, maxValue: number, opts: Presen
   const lut = quantize(table, maxValue);
   const stored = (px.pixels as StoredArray).subarray(frame * n, (frame + 1) * n);
   const out = maxValue <= 255 ? new Uint8Array(n) : new Uint16Array(n);
-  if (smin === 0) for (let i = 0; i < n; i++) out[i] = lut[stored[i]!]!;
-  else for (let i = 0; i < n; i++) out[i] = lut[stored[i]! - smin]!;
+  applyTable(stored, smin, lut, out);
   return { width: meta.columns, height: meta.rows, data: out, steps: table.steps };
+}
+
+/**
+ * out[i] = lut[stored[i] - smin]. The common type pairs get their own loop (one array type per
+ * access site keeps V8's element loads monomorphic); anything else takes the generic loop.
+ */
+function applyTable(stored: StoredArray, smin: number, lut: Uint16Array, out: Uint8Array | Uint16Array): void {
+  if (smin === 0 && out instanceof Uint8Array) {
+    const lut8 = Uint8Array.from(lut);
+    if (stored instanceof Uint8Array) return map8to8(stored, lut8, out);
+    if (stored instanceof Uint16Array) return map16to8(stored, lut8, out);
+  } else if (smin === 0 && out instanceof Uint16Array) {
+    if (stored instanceof Uint16Array) return map16to16(stored, lut, out);
+    if (stored instanceof Uint8Array) return map8to16(stored, lut, out);
+  }
+  const n = out.length;
+  for (let i = 0; i < n; i++) out[i] = lut[stored[i]! - smin]!;
+}
+
+function map8to8(s: Uint8Array, lut: Uint8Array, out: Uint8Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = lut[s[i]!]!;
+}
+function map16to8(s: Uint16Array, lut: Uint8Array, out: Uint8Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = lut[s[i]!]!;
+}
+function map16to16(s: Uint16Array, lut: Uint16Array, out: Uint16Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = lut[s[i]!]!;
+}
+function map8to16(s: Uint8Array, lut: Uint16Array, out: Uint16Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = lut[s[i]!]!;
 }
 
 /** Quantise a presented image to integers 0..maxValue: floor(u * maxValue + 0.5). */

@@ -35,17 +35,23 @@ export default defineBenchmark({
     const tensors0 = tf.memory().numTensors;
     const rss0 = process.memoryUsage().rss;
     const times: number[] = [];
+    const rssMiB: number[] = []; // RSS after each timed step
     for (let i = 0; i < iters; i++) {
       const t0 = performance.now();
       step();
       times.push(performance.now() - t0);
+      rssMiB.push(process.memoryUsage().rss / 2 ** 20);
     }
+    const tenth = Math.min(9, iters - 1);
     const ours = {
       medianMs: median(times),
       minMs: Math.min(...times),
       iters,
       tensorGrowthPerStep: (tf.memory().numTensors - tensors0) / iters,
       rssGrowthMiB: (process.memoryUsage().rss - rss0) / 2 ** 20,
+      // allocator pools settle in the first steps; flat RSS means no growth after that
+      rssGrowthAfterStep10MiB: rssMiB[iters - 1]! - rssMiB[tenth]!,
+      rssSamplesMiB: [0, tenth, Math.floor(iters / 2), iters - 1].map((i) => Math.round(rssMiB[i]!)).join('/'),
       peakRssMiB: peakRssMiB(),
     };
     model.dispose();
