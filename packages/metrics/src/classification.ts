@@ -71,8 +71,11 @@ export function binaryCounts(scores: Num, labels: Num, threshold = 0.5): BinaryC
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < scores.length; i++) {
     const p = scores[i]! >= threshold;
-    if (labels[i] === 1) p ? c.tp++ : c.fn++;
-    else p ? c.fp++ : c.tn++;
+    if (labels[i] === 1) {
+      if (p) c.tp++;
+      else c.fn++;
+    } else if (p) c.fp++;
+    else c.tn++;
   }
   return c;
 }

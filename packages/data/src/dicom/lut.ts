@@ -248,14 +248,56 @@ function applyTable(stored: StoredArray, smin: number, lut: Uint16Array, out: Ui
   for (let i = 0; i < n; i++) out[i] = lut[stored[i]! - smin]!;
 }
 
+// the packed loops read/write 32-bit words holding 2 or 4 samples (half or a quarter of the
+// loads and stores); they assume a little-endian host, as Node on x64/arm64 is
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const aligned = (a: ArrayBufferView) => LE && a.byteOffset % 4 === 0;
+
 function map8to8(s: Uint8Array, lut: Uint8Array, out: Uint8Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = lut[s[i]!]!;
+  const n = out.length;
+  let i = 0;
+  if (aligned(s) && aligned(out)) {
+    const q = n >> 2;
+    const s32 = new Uint32Array(s.buffer, s.byteOffset, q);
+    const o32 = new Uint32Array(out.buffer, out.byteOffset, q);
+    for (let k = 0; k < q; k++) {
+      const w = s32[k]!;
+      o32[k] = lut[w & 0xff]! | (lut[(w >>> 8) & 0xff]! << 8) | (lut[(w >>> 16) & 0xff]! << 16) | (lut[w >>> 24]! << 24);
+    }
+    i = q << 2;
+  }
+  for (; i < n; i++) out[i] = lut[s[i]!]!;
 }
 function map16to8(s: Uint16Array, lut: Uint8Array, out: Uint8Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = lut[s[i]!]!;
+  const n = out.length;
+  let i = 0;
+  if (aligned(s) && aligned(out)) {
+    const q = n >> 2;
+    const s32 = new Uint32Array(s.buffer, s.byteOffset, q * 2);
+    const o32 = new Uint32Array(out.buffer, out.byteOffset, q);
+    for (let k = 0; k < q; k++) {
+      const a = s32[2 * k]!;
+      const b = s32[2 * k + 1]!;
+      o32[k] = lut[a & 0xffff]! | (lut[a >>> 16]! << 8) | (lut[b & 0xffff]! << 16) | (lut[b >>> 16]! << 24);
+    }
+    i = q << 2;
+  }
+  for (; i < n; i++) out[i] = lut[s[i]!]!;
 }
 function map16to16(s: Uint16Array, lut: Uint16Array, out: Uint16Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = lut[s[i]!]!;
+  const n = out.length;
+  let i = 0;
+  if (aligned(s) && aligned(out)) {
+    const q = n >> 1;
+    const s32 = new Uint32Array(s.buffer, s.byteOffset, q);
+    const o32 = new Uint32Array(out.buffer, out.byteOffset, q);
+    for (let k = 0; k < q; k++) {
+      const w = s32[k]!;
+      o32[k] = lut[w & 0xffff]! | (lut[w >>> 16]! << 16);
+    }
+    i = q << 1;
+  }
+  for (; i < n; i++) out[i] = lut[s[i]!]!;
 }
 function map8to16(s: Uint8Array, lut: Uint16Array, out: Uint16Array): void {
   for (let i = 0; i < out.length; i++) out[i] = lut[s[i]!]!;

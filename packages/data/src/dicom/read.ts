@@ -263,6 +263,35 @@ function allocStored(meta: DicomMeta, n: number): StoredArray {
   }
 }
 
+function storedType(meta: DicomMeta): abstract new (n: number) => StoredArray {
+  const signed = meta.pixelRepresentation === 1;
+  if (meta.bitsAllocated === 8) return signed ? Int8Array : Uint8Array;
+  if (meta.bitsAllocated === 16) return signed ? Int16Array : Uint16Array;
+  return signed ? Int32Array : Uint32Array;
+}
+
+/** storeMasked(a, 0, a, meta) in place (the same values, without the copy). */
+function maskInPlace(a: StoredArray, meta: DicomMeta): void {
+  const bs = meta.bitsStored;
+  if (bs >= meta.bitsAllocated) return;
+  const n = a.length;
+  if (meta.pixelRepresentation === 1) {
+    const sh = 32 - bs;
+    for (let i = 0; i < n; i++) a[i] = (a[i]! << sh) >> sh;
+  } else if (a instanceof Uint16Array && a.byteOffset % 4 === 0) {
+    // two samples per 32-bit word (the mask is the same for either byte order)
+    const m = (1 << bs) - 1;
+    const m2 = (m | (m << 16)) >>> 0;
+    const q = n >> 1;
+    const w = new Uint32Array(a.buffer, a.byteOffset, q);
+    for (let k = 0; k < q; k++) w[k] = w[k]! & m2;
+    if (n & 1) a[n - 1] = a[n - 1]! & m;
+  } else {
+    const m = bs >= 32 ? 0xffffffff : (1 << bs) - 1;
+    for (let i = 0; i < n; i++) a[i] = (a[i]! & m) >>> 0;
+  }
+}
+
 /**
  * Write `src` (numbers as decoded) into `dst` at `offset`, applying BitsStored masking (unsigned)
  * or sign extension from bit BitsStored-1 (signed), as PS3.5 8.1.1 prescribes.
@@ -465,13 +494,21 @@ export async function decodeDicom(bytes: Uint8Array, opts: ReadDicomOptions = {}
     return { meta: { ...meta, numberOfFrames: frames.length }, pixels: out };
   }
   if (!el.encapsulatedPixelData) throw new G2DError(`transfer syntax ${ts.name} needs encapsulated pixel data, but it is native`, { source });
-  const out = allocStored(meta, perFrame * frames.length);
+  let out: StoredArray | undefined;
   for (let k = 0; k < frames.length; k++) {
     const fb = encapsulatedFrame(dataSet, el, meta, frames[k]!);
     const dec = await decodeCompressedFrame(fb, meta, ts);
     if (dec.length < perFrame) throw new G2DError(`frame ${frames[k]} decoded to ${dec.length} samples, expected ${perFrame}`, { source });
+    if (frames.length === 1 && dec.length === perFrame && ArrayBuffer.isView(dec) && dec.constructor === storedType(meta)) {
+      // the codec's output is a fresh array of the stored type: mask it in place, no copy
+      out = dec as StoredArray;
+      maskInPlace(out, meta);
+      break;
+    }
+    out ??= allocStored(meta, perFrame * frames.length);
     storeMasked(out, k * perFrame, dec.length === perFrame ? dec : Array.prototype.slice.call(dec, 0, perFrame), meta);
   }
+  if (!out) throw new G2DError('no frames requested', { source });
   const outMeta = { ...meta, numberOfFrames: frames.length };
   // libjpeg / OpenJPEG hand back RGB for YCbCr-coded colour (as pydicom's pylibjpeg path does)
   if (meta.samplesPerPixel === 3 && /^YBR/.test(meta.photometricInterpretation) && ['jpeg-baseline', 'jpeg-extended', 'jpeg2000'].includes(ts.codec)) {
