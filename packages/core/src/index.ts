@@ -5,3 +5,4 @@ export * from './config';
 export * from './backend';
 export * from './doctor';
 export * from './checkpoint';
+export * from './hub';

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BertModel, BertTokenizer, bertTokenizerJson, hfCacheDir, resolvePretrained } from '../src';
+import * as core from '@g2d/core';
+import { BertModel, BertTokenizer, bertTokenizerJson, cachedSnapshot, hfCacheDir, isOffline, repoFolderName, resolvePretrained } from '../src';
 import { FIXTURES } from './helpers';
 
 const TINY = path.join(FIXTURES, 'tiny-bert');
@@ -101,18 +102,11 @@ describe('fromPretrained: local directory and Hugging Face cache layout', () => 
     await expect(BertModel.fromPretrained(dir)).rejects.toThrow(`${dir}: not a complete model directory: missing one of model.safetensors / pytorch_model.bin`);
   });
 
-  it('uses HF_HUB_CACHE / HF_HOME like huggingface_hub', () => {
-    const keep = { ...process.env };
-    try {
-      delete process.env.HF_HUB_CACHE;
-      delete process.env.HUGGINGFACE_HUB_CACHE;
-      process.env.HF_HOME = '/x/hf';
-      expect(hfCacheDir()).toBe('/x/hf/hub');
-      process.env.HF_HUB_CACHE = '/y/cache';
-      expect(hfCacheDir()).toBe('/y/cache');
-      expect(hfCacheDir({ cacheDir: '/z' })).toBe('/z');
-    } finally {
-      process.env = keep;
-    }
+  it('re-exports the @g2d/core resolver (one implementation; its own tests live in packages/core/test/hub.test.ts)', () => {
+    expect(resolvePretrained).toBe(core.resolvePretrained);
+    expect(hfCacheDir).toBe(core.hfCacheDir);
+    expect(cachedSnapshot).toBe(core.cachedSnapshot);
+    expect(isOffline).toBe(core.isOffline);
+    expect(repoFolderName).toBe(core.repoFolderName);
   });
 });

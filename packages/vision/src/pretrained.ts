@@ -1,14 +1,23 @@
 /**
  * Saving and loading whole models: a directory with `config.json` + `model.safetensors`
  * (PyTorch layout and names, so PyTorch/smp can read the weights too), Hugging Face hub ids
- * resolved through the standard cache layout (~/.cache/huggingface/hub/models--org--name/
- * snapshots/<rev>/), and bare checkpoint files whose architecture is inferred from the keys
+ * resolved through the standard cache layout by `@g2d/core`'s `resolvePretrained`
+ * (~/.cache/huggingface/hub/models--org--name/snapshots/<rev>/), and bare checkpoint files whose architecture is inferred from the keys
  * (torchvision/timm ResNets, smp.Unet, the G2D reference checkpoints).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { G2DError, type RawTensor, readCheckpoint, writeSafetensors } from '@g2d/core';
+import {
+  G2DError,
+  type FileSpec,
+  type PretrainedOptions,
+  type RawTensor,
+  type ResolvedFiles,
+  cachedSnapshot,
+  readCheckpoint,
+  resolvePretrained as resolveHubFiles,
+  writeSafetensors,
+} from '@g2d/core';
 import { AttentionPool2d, type AttentionPool2dOptions } from './attention-pool';
 import { RESNET_CONFIGS, ResNet, type ResNetConfig } from './backbones/resnet';
 import { backboneFromConfig, backbones } from './backbones/registry';
@@ -62,119 +71,40 @@ export async function saveModel(model: VisionModel, dir: string, metadata: Recor
   await fs.promises.rename(tmp, path.join(dir, 'config.json'));
 }
 
-export interface FromPretrainedOptions {
-  /** Hub revision (branch, tag or commit; default "main"). */
-  revision?: string;
-  /** Hub cache (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub). */
-  cacheDir?: string;
-  /** Never touch the network (default: $HF_HUB_OFFLINE or $G2D_OFFLINE set to 1/true). */
-  offline?: boolean;
-  /** Hub token (default $HF_TOKEN). */
-  accessToken?: string;
-  /** Hub endpoint (default $HF_ENDPOINT or https://huggingface.co) and fetch (mirrors, proxies, tests). */
-  hubUrl?: string;
-  fetch?: typeof fetch;
+export interface FromPretrainedOptions extends PretrainedOptions {
   /** Strict name/shape checking (default true). */
   strict?: boolean;
   /** Called with the import report. */
   onReport?: (r: LoadWeightsReport) => void;
 }
 
-function envFlag(v: string | undefined): boolean {
-  return !!v && /^(1|true|yes|on)$/i.test(v);
-}
+/** What a vision model directory / hub repo needs: an optional config.json and one weights file. */
+const MODEL_FILES: FileSpec[] = [
+  { anyOf: ['config.json'], optional: true },
+  // a directory/snapshot without the standard names: its only checkpoint file
+  { anyOf: WEIGHT_FILES, pattern: /\.(safetensors|pth|pt|bin)$/ },
+];
 
-export function hfCacheDir(explicit?: string): string {
-  if (explicit) return explicit;
-  if (process.env.HF_HUB_CACHE) return process.env.HF_HUB_CACHE;
-  if (process.env.HF_HOME) return path.join(process.env.HF_HOME, 'hub');
-  return path.join(os.homedir(), '.cache', 'huggingface', 'hub');
-}
+const isFile = (p: string) => fs.existsSync(p) && fs.statSync(p).isFile();
 
-const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
-
-/** The cached snapshot directory of a hub model, or null. */
+/** @deprecated use `cachedSnapshot(repoId, { revision, cacheDir })` from `@g2d/core`. */
 export function findCachedSnapshot(repoId: string, revision = 'main', cacheDir?: string): string | null {
-  const repoDir = path.join(hfCacheDir(cacheDir), `models--${repoId.split('/').join('--')}`);
-  let commit = revision;
-  if (!/^[0-9a-f]{40}$/.test(revision)) {
-    const ref = path.join(repoDir, 'refs', revision);
-    if (!fs.existsSync(ref)) return null;
-    commit = fs.readFileSync(ref, 'utf8').trim();
-  }
-  const snap = path.join(repoDir, 'snapshots', commit);
-  return fs.existsSync(snap) ? snap : null;
+  return cachedSnapshot(repoId, { revision, cacheDir });
 }
 
-function weightFileIn(dir: string): string | null {
-  for (const f of WEIGHT_FILES) if (fs.existsSync(path.join(dir, f))) return path.join(dir, f);
-  const any = fs.readdirSync(dir).filter((f) => /\.(safetensors|pth|pt|bin)$/.test(f));
-  return any.length === 1 ? path.join(dir, any[0]!) : null;
-}
-
-const NOT_FOUND = /404|not found|EntryNotFound|cannot get path info/i;
-
-async function download(repoId: string, opts: FromPretrainedOptions): Promise<string> {
-  const hub = await import('@huggingface/hub');
-  const revision = opts.revision ?? 'main';
-  const cacheDir = hfCacheDir(opts.cacheDir);
-  const common = {
-    repo: { type: 'model' as const, name: repoId },
-    revision,
-    cacheDir,
-    accessToken: opts.accessToken ?? process.env.HF_TOKEN,
-    hubUrl: opts.hubUrl ?? process.env.HF_ENDPOINT,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
-  };
-  const offlineHint = (e: unknown) =>
-    new G2DError(
-      `could not download from the Hugging Face hub (${(e as Error).message}). Offline? Set HF_HUB_OFFLINE=1 and use a cached copy or a local directory.`,
-      { source: repoId },
-    );
-  try {
-    await hub.downloadFileToCacheDir({ ...common, path: 'config.json' });
-  } catch (e) {
-    if (!NOT_FOUND.test((e as Error).message)) throw offlineHint(e);
-  }
-  const errors: string[] = [];
-  for (const f of ['model.safetensors', 'pytorch_model.bin']) {
-    let p: string;
-    try {
-      p = await hub.downloadFileToCacheDir({ ...common, path: f });
-    } catch (e) {
-      if (!NOT_FOUND.test((e as Error).message)) throw offlineHint(e);
-      errors.push(`${f}: ${(e as Error).message}`);
-      continue;
-    }
-    const snapshot = path.dirname(p);
-    // like huggingface_hub, remember which commit the branch/tag pointed to (for offline use)
-    if (!/^[0-9a-f]{40}$/.test(revision)) {
-      const refs = path.join(path.dirname(path.dirname(snapshot)), 'refs');
-      await fs.promises.mkdir(refs, { recursive: true });
-      await fs.promises.writeFile(path.join(refs, revision), path.basename(snapshot));
-    }
-    return snapshot;
-  }
-  throw new G2DError(`no weights found on the hub (${errors.join('; ')})`, { source: repoId });
-}
-
-/** Resolves a local directory/file or a hub id to a local directory or file. */
+/**
+ * Resolves a local checkpoint file, a model directory or a hub id to a local file or directory
+ * holding the weights. The directory/cache/download/offline part is `@g2d/core`'s
+ * `resolvePretrained` (which returns the individual files; prefer it in new code).
+ */
 export async function resolvePretrained(pathOrHubId: string, opts: FromPretrainedOptions = {}): Promise<string> {
-  if (fs.existsSync(pathOrHubId)) return path.resolve(pathOrHubId);
-  if (!HUB_ID.test(pathOrHubId)) {
-    throw new G2DError('no such file or directory, and not a Hugging Face hub id (org/name)', { source: pathOrHubId });
-  }
-  const snap = findCachedSnapshot(pathOrHubId, opts.revision, opts.cacheDir);
-  if (snap && weightFileIn(snap)) return snap;
-  const offline = opts.offline ?? (envFlag(process.env.HF_HUB_OFFLINE) || envFlag(process.env.G2D_OFFLINE));
-  if (offline) {
-    throw new G2DError(
-      `not in the Hugging Face cache (${path.join(hfCacheDir(opts.cacheDir), `models--${pathOrHubId.split('/').join('--')}`)}) ` +
-        `and offline mode is on (HF_HUB_OFFLINE/G2D_OFFLINE). Download it once while online, or pass a local directory.`,
-      { source: pathOrHubId },
-    );
-  }
-  return download(pathOrHubId, opts);
+  if (isFile(pathOrHubId)) return path.resolve(pathOrHubId);
+  return path.resolve((await resolveModelFiles(pathOrHubId, opts)).dir);
+}
+
+function resolveModelFiles(pathOrHubId: string, opts: FromPretrainedOptions): Promise<ResolvedFiles> {
+  const { revision, cacheDir, offline, accessToken, hubUrl, fetch } = opts;
+  return resolveHubFiles(pathOrHubId, MODEL_FILES, { revision, cacheDir, offline, accessToken, hubUrl, fetch });
 }
 
 const TIMM_ARCH: Record<string, string> = {
@@ -331,17 +261,20 @@ function decoderChannels(sd: Map<string, RawTensor>, p: string): number[] {
  * (cache first; downloads with @huggingface/hub when online).
  */
 export async function fromPretrained(pathOrHubId: string, opts: FromPretrainedOptions = {}): Promise<VisionModel> {
-  const local = await resolvePretrained(pathOrHubId, opts);
   let weights: string;
   let model: VisionModel;
   let sd: Map<string, RawTensor>;
-  if (fs.statSync(local).isDirectory()) {
-    const w = weightFileIn(local);
-    if (!w) throw new G2DError(`no weights file (${WEIGHT_FILES.join(', ')}) in the directory`, { source: local });
-    weights = w;
+  if (isFile(pathOrHubId)) {
+    // a bare checkpoint file: the architecture comes from its keys
+    weights = path.resolve(pathOrHubId);
     sd = await readCheckpoint(weights);
-    const cfgPath = path.join(local, 'config.json');
-    if (fs.existsSync(cfgPath)) {
+    model = withoutRandomInit(() => inferModelFromStateDict(sd, weights));
+  } else {
+    const r = await resolveModelFiles(pathOrHubId, opts);
+    weights = r.files.get(WEIGHT_FILES[0]!)!;
+    sd = await readCheckpoint(weights);
+    const cfgPath = r.files.get('config.json');
+    if (cfgPath) {
       let cfg: Record<string, unknown>;
       try {
         cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
@@ -350,10 +283,6 @@ export async function fromPretrained(pathOrHubId: string, opts: FromPretrainedOp
       }
       model = withoutRandomInit(() => modelFromConfig(cfg, cfgPath));
     } else model = withoutRandomInit(() => inferModelFromStateDict(sd, weights));
-  } else {
-    weights = local;
-    sd = await readCheckpoint(weights);
-    model = withoutRandomInit(() => inferModelFromStateDict(sd, weights));
   }
   try {
     const report = loadStateDictInto(model, sd, weights, { strict: opts.strict ?? true });
@@ -366,3 +295,5 @@ export async function fromPretrained(pathOrHubId: string, opts: FromPretrainedOp
 }
 
 export { backboneFromConfig };
+/** Re-exported from `@g2d/core` (accepts an explicit directory or the options). */
+export { hfCacheDir } from '@g2d/core';

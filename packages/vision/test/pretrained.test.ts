@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, writeSafetensors } from '@g2d/core';
 import { expectArraysClose } from '@g2d/core/testing';
-import { G2DVisionModel, ResNet, Unet, fromPretrained, saveModel, type VisionModel } from '../src';
+import { G2DVisionModel, ResNet, Unet, findCachedSnapshot, fromPretrained, hfCacheDir, resolvePretrained, saveModel, type VisionModel } from '../src';
 
 const TINY = { block: 'bottleneck', layers: [1, 1, 1, 1], widths: [2, 2, 4, 4], stemWidth: 4 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-pretrained-'));
@@ -75,9 +75,42 @@ describe('saveModel / fromPretrained', () => {
       delete process.env.HF_HUB_CACHE;
     }
     await expect(fromPretrained('g2d-org/not-there', { cacheDir: cache, offline: true })).rejects.toThrow(
-      /g2d-org\/not-there: not in the Hugging Face cache \(.*models--g2d-org--not-there\) and offline mode is on/,
+      /g2d-org\/not-there: model not available offline: nothing cached at .*models--g2d-org--not-there for revision "main"/,
     );
-    await expect(fromPretrained(path.join(tmp, 'no/such/dir'))).rejects.toThrow(/not a Hugging Face hub id/);
+    await expect(fromPretrained(path.join(tmp, 'no/such/dir'))).rejects.toThrow(/no such file or directory, and not a Hugging Face model id/);
+    net.dispose();
+  });
+
+  it('uses the core resolver: a lone checkpoint in a directory or snapshot (architecture from its keys), clear missing-weights errors', async () => {
+    const net = new ResNet('tiny', TINY as never, { seed: 6 });
+    net.eval();
+    const bare = path.join(tmp, 'bare');
+    fs.mkdirSync(bare);
+    await writeSafetensors(path.join(bare, 'resnet_epoch3.safetensors'), net.stateDict());
+    const m = (await fromPretrained(bare)) as ResNet;
+    m.eval();
+    sameOutputs(net.forward(x), m.forward(x));
+    m.dispose();
+    // the same file as a cached snapshot with no config.json
+    const cache = path.join(tmp, 'hf-bare');
+    const repo = path.join(cache, 'models--g2d-org--bare');
+    fs.mkdirSync(path.join(repo, 'snapshots', 'b'.repeat(40)), { recursive: true });
+    fs.mkdirSync(path.join(repo, 'refs'));
+    fs.writeFileSync(path.join(repo, 'refs', 'v1'), 'b'.repeat(40));
+    fs.copyFileSync(path.join(bare, 'resnet_epoch3.safetensors'), path.join(repo, 'snapshots', 'b'.repeat(40), 'resnet_epoch3.safetensors'));
+    const c = await fromPretrained('g2d-org/bare', { cacheDir: cache, revision: 'v1', offline: true });
+    c.dispose();
+    // the older vision helpers are thin adapters over @g2d/core
+    expect(findCachedSnapshot('g2d-org/bare', 'v1', cache)).toBe(path.join(repo, 'snapshots', 'b'.repeat(40)));
+    expect(await resolvePretrained('g2d-org/bare', { cacheDir: cache, revision: 'v1', offline: true })).toBe(path.join(repo, 'snapshots', 'b'.repeat(40)));
+    expect(hfCacheDir('/explicit')).toBe('/explicit');
+    // two candidate checkpoints are ambiguous; none at all is named
+    await writeSafetensors(path.join(bare, 'resnet_epoch4.safetensors'), net.stateDict());
+    await expect(fromPretrained(bare)).rejects.toThrow(`${bare}: not a complete model directory: missing one of model.safetensors / pytorch_model.bin / model.pth / model.pt`);
+    const empty = path.join(tmp, 'empty');
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, 'config.json'), '{}');
+    await expect(fromPretrained(empty)).rejects.toThrow(/empty: not a complete model directory: missing one of model\.safetensors/);
     net.dispose();
   });
 
@@ -172,7 +205,7 @@ describe('fromPretrained downloads through @huggingface/hub (mock hub)', () => {
       throw new TypeError('fetch failed');
     }) as typeof fetch;
     await expect(fromPretrained('g2d-org/other', { cacheDir: cache, offline: false, fetch: failing })).rejects.toThrow(
-      /g2d-org\/other: could not download from the Hugging Face hub \(fetch failed\)\. Offline\? Set HF_HUB_OFFLINE=1/,
+      /g2d-org\/other: could not download config\.json from the Hugging Face Hub \(fetch failed\); it is not in the cache at .*models--g2d-org--other either\. .*HF_HUB_OFFLINE=1/,
     );
   });
 });
