@@ -6,6 +6,18 @@ import sys
 import time
 
 
+def image_args(doc):
+    """The arguments the ResNet baselines share (batch, size, iterations, threads)."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=0)
+    return ap.parse_args()
+
+
 def setup_torch(threads=None):
     import torch
     n = threads or int(os.environ.get("G2D_BENCH_THREADS", "0")) or os.cpu_count() or 1

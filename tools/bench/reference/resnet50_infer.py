@@ -1,16 +1,8 @@
 """PyTorch baseline for `resnet50-infer`: torchvision ResNet-50 trunk as a feature extractor
 (eval mode, no grad, up to the 2048-channel map), batch 8, 256x256; images/s."""
-import argparse
+from _common import emit, image_args, peak_rss_mib, setup_torch, summary, time_it
 
-from _common import emit, peak_rss_mib, setup_torch, summary, time_it
-
-ap = argparse.ArgumentParser()
-ap.add_argument("--batch", type=int, default=8)
-ap.add_argument("--size", type=int, default=256)
-ap.add_argument("--iters", type=int, default=10)
-ap.add_argument("--warmup", type=int, default=2)
-ap.add_argument("--threads", type=int, default=0)
-a = ap.parse_args()
+a = image_args(__doc__)
 torch, threads = setup_torch(a.threads)
 import torchvision  # noqa: E402
 
