@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readCheckpoint, type RawTensor } from '@g2d/core';
+import { readCheckpoint, readSafetensors, toFloat32, type RawTensor } from '@g2d/core';
 import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d/core/testing';
 import { BertModel, TextProjection, activation, bertConfig, parseBertConfig, readBertConfig } from '../src';
 import { FIXTURES, type Tensor } from './helpers';
@@ -146,6 +146,28 @@ describeBackends('TextProjection (proj_t) parity with PyTorch', () => {
     const sd = proj.stateDict();
     expect([...sd.keys()]).toEqual(['proj_t.0.weight', 'proj_t.1.running_mean', 'proj_t.1.running_var', 'proj_t.1.num_batches_tracked', 'proj_t.3.weight']);
     tf.dispose([h, train, ev]);
+    proj.dispose();
+  });
+});
+
+describeBackends('TextProjection against the reference G2D checkpoint', () => {
+  // the tiny full G2D checkpoint and its recorded proj_t input/output (tools/vision/gen_checkpoint_fixtures.py)
+  const VFIX = path.join(__dirname, '../../vision/test/fixtures');
+  it('loads proj_t.* from a full *_checkpoint.pth and matches its eval-mode output', async () => {
+    const proj = new TextProjection({ inDim: 6, hiddenDim: 8, outDim: 8 });
+    proj.loadStateDict(await readCheckpoint(path.join(VFIX, 'g2d_tiny_2_checkpoint.pth')), { prefix: 'proj_t.' });
+    const io = (await readSafetensors(path.join(VFIX, 'g2d_tiny_io.safetensors'))).tensors;
+    const t3 = (name: string) => {
+      const r = io.get(name)!;
+      // PyTorch's Conv1d works on [B, C, L]; ours on [B, L, C]
+      return tf.tidy(() => tf.transpose(tf.tensor3d(toFloat32(r), r.shape as [number, number, number]), [0, 2, 1])) as tf.Tensor3D;
+    };
+    const x = t3('proj_t_in');
+    const want = t3('proj_t_out');
+    const y = proj.apply(x);
+    expectArraysClose(y, want, { rtol: 1e-3, atol: 1e-4 });
+    expect(proj.stateDict('').get('0.weight')!.shape).toEqual([8, 6, 1]);
+    tf.dispose([x, want, y]);
     proj.dispose();
   });
 });

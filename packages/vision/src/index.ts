@@ -12,7 +12,7 @@ export { ResNet, RESNET_CONFIGS, type ResNetConfig } from './backbones/resnet';
 export { VisionTransformer, VIT_CONFIGS, type ViTConfig } from './backbones/vit';
 export { Unet, UnetDecoder, DecoderBlock, SegmentationHead, DEFAULT_DECODER_CHANNELS, type UnetOptions, type UnetOutput, type UnetDecoderOptions } from './unet';
 export { AttentionPool2d, type AttentionPool2dOptions, type AttentionPoolOutput } from './attention-pool';
-export { ProjectionHead2d, ProjectionHead1d, type ProjectionHeadOptions } from './projection';
+export { ProjectionHead2d, type ProjectionHeadOptions } from './projection';
 export { G2DVisionModel, splitG2DStateDict, type G2DVisionOptions, type G2DVisionOutput } from './g2d';
 export { loadWeights, loadStateDictInto, type LoadWeightsOptions, type LoadWeightsReport } from './weights';
 export {
