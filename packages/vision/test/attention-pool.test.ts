@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RawTensor } from '@g2d/core';
 import { describeBackends, describeShared, expectArraysClose, expectNoLeakedTensors } from '@g2d/core/testing';
 import { AttentionPool2d, ProjectionHead2d, loadWeights } from '../src';
-import { PARITY, expectClose, fixture, nhwc, readIO } from './helpers';
+import { expectClose, fixture, nhwc, readIO } from './helpers';
 
 interface JsonTensor {
   shape: number[];
