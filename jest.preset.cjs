@@ -8,8 +8,8 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: path.join(root, 'tsconfig.jest.json') }],
   },
   moduleNameMapper: {
-    '^@g2d/([^/]+)/(.+)$': path.join(root, 'packages/$1/src/$2'),
-    '^@g2d/([^/]+)$': path.join(root, 'packages/$1/src/index.ts'),
+    '^@g2d-ts/([^/]+)/(.+)$': path.join(root, 'packages/$1/src/$2'),
+    '^@g2d-ts/([^/]+)$': path.join(root, 'packages/$1/src/index.ts'),
   },
   testMatch: ['<rootDir>/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -14,7 +14,7 @@ export function g2dTsup(overrides: Partial<Options> = {}) {
     splitting: false,
     outDir: 'dist',
     // never bundle tfjs or the native/wasm backends (optional deps are not external by default)
-    external: [/^@tensorflow\//, /^@g2d\//],
+    external: [/^@tensorflow\//, /^@g2d-ts\//],
     ...overrides,
   });
 }

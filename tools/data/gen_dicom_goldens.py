@@ -1,4 +1,4 @@
-"""Golden pixels for the @g2d/data DICOM parity test (packages/data/test/dicom-parity.test.ts).
+"""Golden pixels for the @g2d-ts/data DICOM parity test (packages/data/test/dicom-parity.test.ts).
 
 For every file in ../shared/data/dicom_samples (manifest.csv) this decodes the pixels with
 pydicom 2.4 + the pylibjpeg codecs (tools/python/requirements-data.txt) and records, per file:

@@ -1,4 +1,4 @@
-"""Goldens for the @g2d/data image decoding + reference preprocessing tests
+"""Goldens for the @g2d-ts/data image decoding + reference preprocessing tests
 (packages/data/test/preprocess-parity.test.ts).
 
 * decode: Pillow's decoding of a deterministic subset of the shared PNG/JPEG images

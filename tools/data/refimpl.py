@@ -1,4 +1,4 @@
-"""Reference-side helpers shared by the @g2d/data golden generators and the dicom-decode
+"""Reference-side helpers shared by the @g2d-ts/data golden generators and the dicom-decode
 benchmark baseline: pydicom (+ pylibjpeg codecs) decoding, the grey mapping of
 `g2d-data convert`, and the reference G2D preprocessing (ext_data.py) verbatim."""
 import warnings

@@ -1,4 +1,4 @@
-"""BertModel parity fixture for @g2d/text from the pinned transformers (requirements-text.txt).
+"""BertModel parity fixture for @g2d-ts/text from the pinned transformers (requirements-text.txt).
 
 A Hugging Face BertModel with a fixed seed (and every parameter perturbed, so LayerNorm
 weights and biases are not the trivial 1/0 init) is saved as pytorch_model.bin (torch zip) and

@@ -1,4 +1,4 @@
-"""Tokenizer goldens for @g2d/text from the pinned Hugging Face transformers/tokenizers
+"""Tokenizer goldens for @g2d-ts/text from the pinned Hugging Face transformers/tokenizers
 (tools/python/requirements-text.txt).
 
 Writes packages/text/test/fixtures/tokenizer-goldens.json:

@@ -1,4 +1,4 @@
-"""Small PyTorch/safetensors files for @g2d/core's checkpoint reader tests.
+"""Small PyTorch/safetensors files for @g2d-ts/core's checkpoint reader tests.
 
 Run: /work/main/.venv-ref/bin/python tools/vision/gen_checkpoint_fixtures.py
 Writes packages/core/test/checkpoint-fixtures/ (a few KB, committed). Reference tooling only.

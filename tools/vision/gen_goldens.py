@@ -1,4 +1,4 @@
-"""Parity goldens for @g2d/vision, produced by the reference libraries themselves
+"""Parity goldens for @g2d-ts/vision, produced by the reference libraries themselves
 (torchvision 0.14.1 / torch 1.13.1 from Debian, segmentation-models-pytorch 0.3.3, timm 0.9.2).
 
   .venv-ref/bin/python tools/vision/gen_goldens.py --set small   # -> packages/vision/test/fixtures (committed, small)

@@ -6,7 +6,7 @@
  * (`HF_HUB_OFFLINE`, `TRANSFORMERS_OFFLINE` or `G2D_OFFLINE` set to 1/true, or `offline: true`)
  * a model that is not on disk is a clear error naming the cache path.
  *
- * Shared by `@g2d/text` (BERT, tokenizers) and `@g2d/vision` (fromPretrained).
+ * Shared by `@g2d-ts/text` (BERT, tokenizers) and `@g2d-ts/vision` (fromPretrained).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -31,17 +31,17 @@ describe('module boundaries', () => {
     if (r.status !== 0) throw new Error(`nx show projects failed: ${r.stderr}`);
   });
   it('a package importing an app fails lint', async () => {
-    const msgs = await lint("import '@g2d/app-eval-zeroshot';\nexport const x = 1;\n", 'packages/metrics/src/__boundary_fixture__.ts');
+    const msgs = await lint("import '@g2d-ts/app-eval-zeroshot';\nexport const x = 1;\n", 'packages/metrics/src/__boundary_fixture__.ts');
     expect(msgs).toHaveLength(1);
     expect(msgs[0]!.severity).toBe(2);
     expect(msgs[0]!.message).toMatch(/tagged with "type:lib" can only depend on libs tagged with "type:lib"/);
   });
   it('an app importing a package passes', async () => {
-    const msgs = await lint("import { Rng } from '@g2d/core';\nexport const r = new Rng(1);\n", 'apps/pretrain/src/__boundary_fixture__.ts');
+    const msgs = await lint("import { Rng } from '@g2d-ts/core';\nexport const r = new Rng(1);\n", 'apps/pretrain/src/__boundary_fixture__.ts');
     expect(msgs).toEqual([]);
   });
   it('an app importing another app fails lint', async () => {
-    const msgs = await lint("import '@g2d/app-eval-zeroshot';\nexport const x = 1;\n", 'apps/pretrain/src/__boundary_fixture__.ts');
+    const msgs = await lint("import '@g2d-ts/app-eval-zeroshot';\nexport const x = 1;\n", 'apps/pretrain/src/__boundary_fixture__.ts');
     expect(msgs.length).toBeGreaterThan(0);
   });
 });

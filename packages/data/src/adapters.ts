@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError, createRegistry, type Registry } from '@g2d/core';
+import { G2DError, createRegistry, type Registry } from '@g2d-ts/core';
 import { readCsv, readTextFile, parseCsvRows, rowLine } from './csv';
 import { boxesToMask, decodeSiimRle, type Box, type Mask } from './masks';
 import { extractSections, readIuReportsArchive, referenceReportText } from './reports';

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import { loadImage } from './image';
 import { referencePreprocess } from './preprocess';
 import { parseCsv } from './csv';

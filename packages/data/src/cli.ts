@@ -2,7 +2,7 @@
 /** g2d-data: convert / inspect radiographs and prepare dataset caches. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import { encodeGrayPng, loadImage, sniffFormat } from './image';
 import { readDicomMeta } from './dicom/read';
 import { prepareDataset } from './cache';

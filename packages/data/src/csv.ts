@@ -1,7 +1,7 @@
 /** CSV (RFC 4180: quotes, embedded commas/newlines, CRLF) and text files, plain, .gz or single-entry .zip. */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 
 /** Rows of fields; each row remembers its 1-based starting line for error messages. */
 export function parseCsvRows(text: string, source = '<csv>'): { fields: string[]; line: number }[] {

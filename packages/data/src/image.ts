@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import { decodeJpegBaseline, decodeJpegLossless, jpegPrecision, type DecodedFrame } from './dicom/codecs';
 import { decodeJpegSequential } from './dicom/jpeg12';
 import { decodeDicom, type DicomMeta } from './dicom/read';

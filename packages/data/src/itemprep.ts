@@ -1,5 +1,5 @@
 /** Decode one item and apply the reference preprocessing to image, mask and boxes together. */
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import { loadItem, type ItemRef } from './adapters';
 import { nonZeroBBox, referencePreprocess } from './preprocess';
 import type { Box } from './masks';

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { G2DError, Rng } from '@g2d/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 import type { ItemRef } from './adapters';
 import { prepareItem, type ItemPrepOptions, type PreparedItem } from './itemprep';
 import { floatImage, type Sample, type Transform } from './transforms';

@@ -1,5 +1,5 @@
 /** Masks: SIIM-ACR run-length encoding (train-rle.csv) and boxes -> masks (RSNA segmentation). */
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 
 export interface Box {
   /** left, top, width, height in pixels */

@@ -12,7 +12,7 @@
  * `variant: 'code'` (default) keeps the ×256 and the uint8 wrap-around of the brightest pixels
  * exactly; `variant: 'clean'` scales to 0..255 and rounds, which is what the paper describes.
  */
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 
 export interface ImageLike {
   width: number;

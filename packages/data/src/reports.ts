@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 
 /**
  * The reference's report text: impression + findings with the section headers removed and

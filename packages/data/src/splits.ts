@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError, Rng } from '@g2d/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 
 export interface SplitRatios {
   train: number;

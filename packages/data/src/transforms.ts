@@ -1,13 +1,13 @@
 /**
  * Dictionary transforms: image, mask and boxes go through one transform together, from ONE
- * random draw, so they stay aligned. Seeded by an `Rng` from @g2d/core. Images are float32,
+ * random draw, so they stay aligned. Seeded by an `Rng` from @g2d-ts/core. Images are float32,
  * height × width × channels (interleaved, tfjs NHWC order), values in [0, 1] before `normalize`.
  * The reference training pipeline is `referenceTrainTransforms()`:
  * CenterCrop 256, RandomAffine(degrees 15, shear 15), ColorJitter(brightness 0.2, contrast 0.2),
  * grey → 3 channels, ImageNet normalisation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, Rng } from '@g2d/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 import type { Box, Mask } from './masks';
 
 export interface FloatImage {

@@ -2,8 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeShared, sharedPath } from '@g2d/core/testing';
-import { G2DError } from '@g2d/core';
+import { describeShared, sharedPath } from '@g2d-ts/core/testing';
+import { G2DError } from '@g2d-ts/core';
 import {
   CHEXPERT_5, NIH_CLASSES, chexpert, covidChestXray, covidx, encodeGrayPng, iuXray, loadItem, mimicCxr, nihChestXray14, objectCxr, rsnaPneumonia, siimAcr,
 } from '../src';

@@ -8,8 +8,8 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeShared } from '@g2d/core/testing';
-import { G2DError } from '@g2d/core';
+import { describeShared } from '@g2d-ts/core/testing';
+import { G2DError } from '@g2d-ts/core';
 import { readDicom, decodeDicomGray } from '../src';
 
 interface Summary { shape: number[]; sha256: string; min: number; max: number; mean: number; sampleStride?: number; sample?: number[]; error?: string }

@@ -2,8 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { G2DError } from '@g2d/core';
-import { sharedPath } from '@g2d/core/testing';
+import { G2DError } from '@g2d-ts/core';
+import { sharedPath } from '@g2d-ts/core/testing';
 import { decodeDicom, decodeDicomGray, encodeRleFrame, readDicom, readDicomMeta, present, quantize } from '../src';
 import { writeDicom, u16le } from './helpers/dicom-writer';
 

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import { decodeImage, decodePngGray, encodeGrayPng, letterboxPreprocess, loadImage, referencePreprocess, resizeBilinear, nonZeroBBox, toFloat32 } from '../src';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-img-'));

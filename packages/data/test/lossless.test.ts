@@ -49,7 +49,7 @@ describe('JPEG lossless decoder', () => {
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeShared } from '@g2d/core/testing';
+import { describeShared } from '@g2d-ts/core/testing';
 import { decodeJpegSequential } from '../src/dicom/jpeg12';
 import { loadImage } from '../src';
 

@@ -6,7 +6,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeShared } from '@g2d/core/testing';
+import { describeShared } from '@g2d-ts/core/testing';
 import { loadImage, referencePreprocess } from '../src';
 
 const g = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures/preprocess-goldens.json'), 'utf8')) as {

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, G2DError } from '@g2d/core';
-import { describeShared, expectNoLeakedTensors } from '@g2d/core/testing';
+import { Rng, G2DError } from '@g2d-ts/core';
+import { describeShared, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import {
   DataLoader, centerCrop, compose, decodePngGray, grayTo3Channels, imagesToTensor, loadImage, makeSplitFile, nihChestXray14, normalize, openCache,
   patientFraction, patientSplit, prepareDataset, randomAffine, randomHorizontalFlip, colorJitter, readSplitFile, referencePreprocess, selectPart,

@@ -1,8 +1,8 @@
 /** CSV, reports (reference cleaning, MIMIC sections, IU XML) and SIIM RLE / box masks. */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { describeShared } from '@g2d/core/testing';
-import { G2DError } from '@g2d/core';
+import { describeShared } from '@g2d-ts/core/testing';
+import { G2DError } from '@g2d-ts/core';
 import { boxesToMask, decodeSiimRle, encodeSiimRle, extractSections, parseCsv, parseCsvRows, readCsv, readIuReportsArchive, referenceReportText } from '../src';
 
 describe('CSV', () => {

@@ -1,5 +1,5 @@
 /**
- * @g2d/losses: the two G2D training losses as pure functions of tfjs tensors.
+ * @g2d-ts/losses: the two G2D training losses as pure functions of tfjs tensors.
  *
  * - `clipLoss`: vision-language alignment (VLA). Reference: L2-normalise both embeddings,
  *   logits = similarity / temperature, cross-entropy image->text plus text->image (a sum);
@@ -12,7 +12,7 @@
  * Every tensor op runs inside tf.tidy: only the returned tensors stay alive.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 
 export interface ClipLossOptions {
   /** logits = cosine similarity / temperature (default 0.07, fixed as in the reference) */

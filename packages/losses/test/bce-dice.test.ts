@@ -1,7 +1,7 @@
 /** bceDiceLoss: hand-worked values of both variants, edge cases and errors. */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError } from '@g2d/core';
-import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d/core/testing';
+import { G2DError } from '@g2d-ts/core';
+import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { bceDiceLoss, bceDiceTerms } from '../src';
 
 const S = 1e-5;

@@ -1,7 +1,7 @@
 /** clipLoss: hand-worked values, invariances, edge cases and errors. */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError } from '@g2d/core';
-import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d/core/testing';
+import { G2DError } from '@g2d-ts/core';
+import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { clipLoss, l2Normalize } from '../src';
 
 /** Plain-JS reference of the symmetric loss (float64), for cross-checking. */

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackends, describeShared, expectArraysClose, expectNoLeakedTensors } from '@g2d/core/testing';
+import { describeBackends, describeShared, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { bceDiceLoss, clipLoss } from '../src';
 
 interface T { shape: number[]; data?: number[]; packbits_base64?: string }

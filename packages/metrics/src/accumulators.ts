@@ -1,4 +1,4 @@
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import { multilabelAuc, bestF1, accuracy } from './classification';
 import { dice } from './segmentation';
 import { meanAveragePrecision, type ImageDetections } from './detection';

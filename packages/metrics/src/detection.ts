@@ -1,4 +1,4 @@
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 
 /** Boxes are `[x1, y1, x2, y2]` (xyxy) in pixels everywhere in g2d-ts. */
 export type BoxXYXY = [number, number, number, number];

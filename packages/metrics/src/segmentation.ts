@@ -1,4 +1,4 @@
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 
 type Num = ArrayLike<number>;
 

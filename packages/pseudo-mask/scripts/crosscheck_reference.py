@@ -1,4 +1,4 @@
-"""Cross-check fixture for @g2d/pseudo-mask (reference tooling, never in the product path).
+"""Cross-check fixture for @g2d-ts/pseudo-mask (reference tooling, never in the product path).
 
 Runs the reference G2D pseudo-label steps (Trainer.transform_att2label of
 cheliu-computation/G2D-NeurIPS24 @ 30364bd: torch sum over heads / 4 or per-head maps,

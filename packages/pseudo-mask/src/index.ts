@@ -1,12 +1,12 @@
 /**
- * @g2d/pseudo-mask: the parameter-free processor of G2D that turns the image encoder's
+ * @g2d-ts/pseudo-mask: the parameter-free processor of G2D that turns the image encoder's
  * attention-pooling maps into pseudo segmentation masks.
  *
  * The processor is not differentiable and never part of the gradient: it reads the attention
  * values and returns a brand-new constant tensor (the reference's `att_map.detach()`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import { bodyMasksFromImage, pseudoMaskFromArray, type ArrayWithShape, type ImageLayout, type PseudoMaskOptions } from './processor';
 
 export {

@@ -2,7 +2,7 @@
  * The parameter-free processor on plain typed arrays (no tensors, no gradients).
  * `attentionToPseudoMask` in index.ts wraps this for tfjs tensors.
  */
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import {
   WeightedMultiset,
   indexCounts,

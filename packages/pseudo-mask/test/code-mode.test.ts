@@ -1,7 +1,7 @@
 /** Code mode: hand-worked cases, edge cases, options, errors, no gradient, no leaks. */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError } from '@g2d/core';
-import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d/core/testing';
+import { G2DError } from '@g2d-ts/core';
+import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import {
   attentionToPseudoMask,
   nearestIndices,

@@ -3,8 +3,8 @@
  * (with two darker "lungs" inside) on a dark background, with noise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, Rng } from '@g2d/core';
-import { describeBackends, expectNoLeakedTensors } from '@g2d/core/testing';
+import { G2DError, Rng } from '@g2d-ts/core';
+import { describeBackends, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { attentionToPseudoMask, bilateralSmoothBinary, bodyMask, DEFAULT_BILATERAL } from '../src';
 
 const H = 64;

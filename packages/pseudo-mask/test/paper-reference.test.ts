@@ -10,7 +10,7 @@
  * libraries.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, Rng } from '@g2d/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 import {
   attentionToPseudoMask,
   bilateralSmoothBinary,

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackends, describeShared, expectNoLeakedTensors } from '@g2d/core/testing';
+import { describeBackends, describeShared, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { attentionToPseudoMask, attentionToPseudoMaskAsync, pseudoMaskFromArray } from '../src';
 import { decodeMask, diffCount, loadCrosscheck } from './fixtures';
 

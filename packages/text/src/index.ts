@@ -30,5 +30,5 @@ export {
   type LoadReport,
 } from './bert/model';
 export { TextProjection, type TextProjectionOptions } from './projection';
-// the Hugging Face hub resolver lives in @g2d/core; re-exported here so existing imports keep working
-export { cachedSnapshot, hfCacheDir, isOffline, repoFolderName, resolvePretrained, type FileSpec, type PretrainedOptions, type ResolvedFiles } from '@g2d/core';
+// the Hugging Face hub resolver lives in @g2d-ts/core; re-exported here so existing imports keep working
+export { cachedSnapshot, hfCacheDir, isOffline, repoFolderName, resolvePretrained, type FileSpec, type PretrainedOptions, type ResolvedFiles } from '@g2d-ts/core';

@@ -8,7 +8,7 @@
  * nn.Sequential (`0.weight`, `1.running_mean`, `1.running_var`, `1.num_batches_tracked`, `3.weight`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, Rng, toFloat32, type RawTensor } from '@g2d/core';
+import { G2DError, Rng, toFloat32, type RawTensor } from '@g2d-ts/core';
 
 export interface TextProjectionOptions {
   inDim?: number;

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
-import { readCheckpoint } from '@g2d/core';
-import { describeBackends, expectArraysClose, testBackends } from '@g2d/core/testing';
+import { readCheckpoint } from '@g2d-ts/core';
+import { describeBackends, expectArraysClose, testBackends } from '@g2d-ts/core/testing';
 import { BERT_BASE_CONFIG, BertModel, TextProjection } from '../src';
 import { REPO_ROOT, refPython, type Tensor } from './helpers';
 

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readCheckpoint, readSafetensors, toFloat32, type RawTensor } from '@g2d/core';
-import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d/core/testing';
+import { readCheckpoint, readSafetensors, toFloat32, type RawTensor } from '@g2d-ts/core';
+import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { BertModel, TextProjection, activation, bertConfig, parseBertConfig, readBertConfig } from '../src';
 import { FIXTURES, type Tensor } from './helpers';
 

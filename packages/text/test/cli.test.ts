@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { sharedPath } from '@g2d/core/testing';
+import { sharedPath } from '@g2d-ts/core/testing';
 import { bertTokenizerJson } from '../src';
 import { runTextCli } from '../src/cli/run';
 import { tokenizerGoldens } from './helpers';

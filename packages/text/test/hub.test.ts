@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import * as core from '@g2d/core';
+import * as core from '@g2d-ts/core';
 import { BertModel, BertTokenizer, bertTokenizerJson, cachedSnapshot, hfCacheDir, isOffline, repoFolderName, resolvePretrained } from '../src';
 import { FIXTURES } from './helpers';
 
@@ -102,7 +102,7 @@ describe('fromPretrained: local directory and Hugging Face cache layout', () => 
     await expect(BertModel.fromPretrained(dir)).rejects.toThrow(`${dir}: not a complete model directory: missing one of model.safetensors / pytorch_model.bin`);
   });
 
-  it('re-exports the @g2d/core resolver (one implementation; its own tests live in packages/core/test/hub.test.ts)', () => {
+  it('re-exports the @g2d-ts/core resolver (one implementation; its own tests live in packages/core/test/hub.test.ts)', () => {
     expect(resolvePretrained).toBe(core.resolvePretrained);
     expect(hfCacheDir).toBe(core.hfCacheDir);
     expect(cachedSnapshot).toBe(core.cachedSnapshot);

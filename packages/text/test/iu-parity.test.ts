@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { describeShared, sharedPath } from '@g2d/core/testing';
+import { describeShared, sharedPath } from '@g2d-ts/core/testing';
 import { BertTokenizer } from '../src';
 import { parseCsv, reportText, tokenizerGoldens } from './helpers';
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { sharedPath } from '@g2d/core/testing';
+import { sharedPath } from '@g2d-ts/core/testing';
 import { BertTokenizer, bertTokenizerJson, normalizeBert, preTokenizeBert } from '../src';
 import { tokenizerGoldens } from './helpers';
 

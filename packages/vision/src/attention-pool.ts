@@ -7,7 +7,7 @@
  * mhsa.in_proj_weight, mhsa.in_proj_bias, mhsa.out_proj.{weight,bias}, c_proj.{weight,bias}.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, Rng } from '@g2d/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 import { Linear, MultiheadAttention } from './nn/layers';
 import { Module } from './nn/module';
 

@@ -5,7 +5,7 @@
  * checkpoints load strictly). Names match the reference's `model_state_dict`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, type RawTensor, Rng } from '@g2d/core';
+import { G2DError, type RawTensor, Rng } from '@g2d-ts/core';
 import { AttentionPool2d } from './attention-pool';
 import { Conv2d } from './nn/layers';
 import { Module } from './nn/module';

@@ -1,5 +1,5 @@
 /**
- * @g2d/vision: image backbones (ResNet-18/34/50/101, ViT-B/16), the smp-style U-Net decoder,
+ * @g2d-ts/vision: image backbones (ResNet-18/34/50/101, ViT-B/16), the smp-style U-Net decoder,
  * G2D's AttentionPool2d and projection heads, and PyTorch/safetensors weight import.
  * All tensors are NHWC ([batch, height, width, channels]); weights are saved and loaded
  * in PyTorch's layout and names.

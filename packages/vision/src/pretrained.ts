@@ -1,7 +1,7 @@
 /**
  * Saving and loading whole models: a directory with `config.json` + `model.safetensors`
  * (PyTorch layout and names, so PyTorch/smp can read the weights too), Hugging Face hub ids
- * resolved through the standard cache layout by `@g2d/core`'s `resolvePretrained`
+ * resolved through the standard cache layout by `@g2d-ts/core`'s `resolvePretrained`
  * (~/.cache/huggingface/hub/models--org--name/snapshots/<rev>/), and bare checkpoint files whose architecture is inferred from the keys
  * (torchvision/timm ResNets, smp.Unet, the G2D reference checkpoints).
  */
@@ -17,7 +17,7 @@ import {
   readCheckpoint,
   resolvePretrained as resolveHubFiles,
   writeSafetensors,
-} from '@g2d/core';
+} from '@g2d-ts/core';
 import { AttentionPool2d, type AttentionPool2dOptions } from './attention-pool';
 import { RESNET_CONFIGS, ResNet, type ResNetConfig } from './backbones/resnet';
 import { backboneFromConfig, backbones } from './backbones/registry';
@@ -87,14 +87,14 @@ const MODEL_FILES: FileSpec[] = [
 
 const isFile = (p: string) => fs.existsSync(p) && fs.statSync(p).isFile();
 
-/** @deprecated use `cachedSnapshot(repoId, { revision, cacheDir })` from `@g2d/core`. */
+/** @deprecated use `cachedSnapshot(repoId, { revision, cacheDir })` from `@g2d-ts/core`. */
 export function findCachedSnapshot(repoId: string, revision = 'main', cacheDir?: string): string | null {
   return cachedSnapshot(repoId, { revision, cacheDir });
 }
 
 /**
  * Resolves a local checkpoint file, a model directory or a hub id to a local file or directory
- * holding the weights. The directory/cache/download/offline part is `@g2d/core`'s
+ * holding the weights. The directory/cache/download/offline part is `@g2d-ts/core`'s
  * `resolvePretrained` (which returns the individual files; prefer it in new code).
  */
 export async function resolvePretrained(pathOrHubId: string, opts: FromPretrainedOptions = {}): Promise<string> {
@@ -295,5 +295,5 @@ export async function fromPretrained(pathOrHubId: string, opts: FromPretrainedOp
 }
 
 export { backboneFromConfig };
-/** Re-exported from `@g2d/core` (accepts an explicit directory or the options). */
-export { hfCacheDir } from '@g2d/core';
+/** Re-exported from `@g2d-ts/core` (accepts an explicit directory or the options). */
+export { hfCacheDir } from '@g2d-ts/core';

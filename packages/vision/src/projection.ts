@@ -3,10 +3,10 @@
  * (no bias), with nn.Sequential names "0.weight", "1.running_mean", "1.running_var",
  * "1.num_batches_tracked", "3.weight". `ProjectionHead2d` is the reference's proj_v on
  * an NHWC map (Conv2d/BatchNorm2d). The text side's proj_t (Conv1d/BatchNorm1d over tokens)
- * is `TextProjection` in @g2d/text.
+ * is `TextProjection` in @g2d-ts/text.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@g2d/core';
+import { Rng } from '@g2d-ts/core';
 import { BatchNorm, Conv2d, relu } from './nn/layers';
 import { Module } from './nn/module';
 

@@ -6,7 +6,7 @@
  * outChannels/reductions.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, Rng } from '@g2d/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 import { backboneFromConfig, backbones } from './backbones/registry';
 import type { Backbone, BackboneOptions } from './backbones/types';
 import { BatchNorm, Conv2d, relu, resizeNearest } from './nn/layers';

@@ -7,7 +7,7 @@
  * (`encoder.*`), full smp.Unet state dicts, and the G2D reference checkpoints
  * (`*_encoder.pth`, `*_encoder_decoder.pth`, `*_checkpoint.pth` with `model_state_dict`).
  */
-import { G2DError, type RawTensor, readCheckpoint } from '@g2d/core';
+import { G2DError, type RawTensor, readCheckpoint } from '@g2d-ts/core';
 import type { Module } from './nn/module';
 
 export interface LoadWeightsOptions {

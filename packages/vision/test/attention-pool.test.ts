@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import type { RawTensor } from '@g2d/core';
-import { describeBackends, describeShared, expectArraysClose, expectNoLeakedTensors } from '@g2d/core/testing';
+import type { RawTensor } from '@g2d-ts/core';
+import { describeBackends, describeShared, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { AttentionPool2d, ProjectionHead2d, loadWeights } from '../src';
 import { expectClose, fixture, nhwc, readIO } from './helpers';
 

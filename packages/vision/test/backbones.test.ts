@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackends, expectArraysClose, expectNoLeakedTensors, testBackends } from '@g2d/core/testing';
+import { describeBackends, expectArraysClose, expectNoLeakedTensors, testBackends } from '@g2d-ts/core/testing';
 import { type Backbone, backbones, fromPretrained, saveModel } from '../src';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-backbones-'));

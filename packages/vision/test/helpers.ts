@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
-import { type RawTensor, readSafetensors, toFloat32 } from '@g2d/core';
-import { expectArraysClose } from '@g2d/core/testing';
+import { type RawTensor, readSafetensors, toFloat32 } from '@g2d-ts/core';
+import { expectArraysClose } from '@g2d-ts/core/testing';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
 export const fixture = (f: string) => path.join(FIXTURES, f);

@@ -8,8 +8,8 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { type RawTensor, readCheckpoint } from '@g2d/core';
-import { describeBackends } from '@g2d/core/testing';
+import { type RawTensor, readCheckpoint } from '@g2d-ts/core';
+import { describeBackends } from '@g2d-ts/core/testing';
 import { type Backbone, Unet, VisionTransformer, backbones, loadStateDictInto } from '../src';
 import { expectClose, largeGoldens, nhwc, readIO } from './helpers';
 

@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { readCheckpoint, toFloat32 } from '@g2d/core';
-import { describeBackends, expectArraysClose } from '@g2d/core/testing';
+import { readCheckpoint, toFloat32 } from '@g2d-ts/core';
+import { describeBackends, expectArraysClose } from '@g2d-ts/core/testing';
 import {
   G2DVisionModel,
   ResNet,

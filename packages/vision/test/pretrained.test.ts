@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readSafetensors, writeSafetensors } from '@g2d/core';
-import { expectArraysClose } from '@g2d/core/testing';
+import { readSafetensors, writeSafetensors } from '@g2d-ts/core';
+import { expectArraysClose } from '@g2d-ts/core/testing';
 import { G2DVisionModel, ResNet, Unet, findCachedSnapshot, fromPretrained, hfCacheDir, resolvePretrained, saveModel, type VisionModel } from '../src';
 
 const TINY = { block: 'bottleneck', layers: [1, 1, 1, 1], widths: [2, 2, 4, 4], stemWidth: 4 };
@@ -100,7 +100,7 @@ describe('saveModel / fromPretrained', () => {
     fs.copyFileSync(path.join(bare, 'resnet_epoch3.safetensors'), path.join(repo, 'snapshots', 'b'.repeat(40), 'resnet_epoch3.safetensors'));
     const c = await fromPretrained('g2d-org/bare', { cacheDir: cache, revision: 'v1', offline: true });
     c.dispose();
-    // the older vision helpers are thin adapters over @g2d/core
+    // the older vision helpers are thin adapters over @g2d-ts/core
     expect(findCachedSnapshot('g2d-org/bare', 'v1', cache)).toBe(path.join(repo, 'snapshots', 'b'.repeat(40)));
     expect(await resolvePretrained('g2d-org/bare', { cacheDir: cache, revision: 'v1', offline: true })).toBe(path.join(repo, 'snapshots', 'b'.repeat(40)));
     expect(hfCacheDir('/explicit')).toBe('/explicit');

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d/core/testing';
+import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { ResNet, Unet, UnetDecoder, VisionTransformer, backbones } from '../src';
 import { fixture } from './helpers';
 

@@ -2,7 +2,7 @@
  * Weight import: prefix detection, every offending key reported at once, all-or-nothing
  * loading, dtype conversion, strict=false reports.
  */
-import { type RawTensor, fromFloat32, readCheckpoint, toFloat32 } from '@g2d/core';
+import { type RawTensor, fromFloat32, readCheckpoint, toFloat32 } from '@g2d-ts/core';
 import { ResNet, type ResNetConfig, loadWeights } from '../src';
 import { fixture } from './helpers';
 

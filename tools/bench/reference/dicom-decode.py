@@ -1,5 +1,5 @@
 """dicom-decode benchmark, reference side: pydicom (+ pylibjpeg / Pillow codecs) + numpy +
-skimage doing the same work as @g2d/data per image: read + decode the DICOM, Modality LUT, VOI,
+skimage doing the same work as @g2d-ts/data per image: read + decode the DICOM, Modality LUT, VOI,
 MONOCHROME1 inversion, quantise to the stored range (tools/data/refimpl.py: convert_png_values),
 the reference G2D preprocessing to N x N uint8 (ext_data.py), then a float32 [1, N, N, 1] tensor
 in 0..1 (torch.from_numpy). Prints one JSON object on its last line.

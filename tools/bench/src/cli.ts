@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initBackend } from '@g2d/core';
+import { initBackend } from '@g2d-ts/core';
 import type { BenchContext, Benchmark } from './types';
 
 const root = path.resolve(__dirname, '../../..');

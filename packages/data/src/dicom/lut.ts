@@ -5,7 +5,7 @@
  * `apply_modality_lut` / `apply_voi_lut(prefer_lut=True)` step by step in float64, so the
  * results agree bit for bit.
  */
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import type { DicomMeta, DicomPixels, StoredArray } from './read';
 
 export interface PresentationOptions {

@@ -8,7 +8,7 @@ import * as dicomParserNs from 'dicom-parser';
 
 // dicom-parser ships a UMD bundle: under Node's ESM loader its API sits on `default`
 const dicomParser = ((dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs) as typeof dicomParserNs;
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import { transferSyntax, type TransferSyntaxInfo } from './uids';
 import { decodeJpeg2000, decodeJpegBaseline, decodeJpegLossless, decodeJpegLs, jpegPrecision, type DecodedFrame } from './codecs';
 import { decodeRleFrame } from './rle';

@@ -1,5 +1,5 @@
 /** DICOM RLE Lossless (PS3.5 Annex G): a 64-byte header of segment offsets, PackBits segments. */
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 
 /**
  * Decode one RLE frame into pixel-interleaved samples of `bitsAllocated` bits (little-endian

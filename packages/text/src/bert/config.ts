@@ -1,6 +1,6 @@
 /** BERT configuration: Hugging Face `config.json` keys, read into a checked camelCase object. */
 import * as fs from 'node:fs';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 
 export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu' | 'swish' | 'tanh';
 const ACTS: HiddenAct[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish', 'tanh'];

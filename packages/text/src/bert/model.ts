@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError, Rng, readCheckpoint, resolvePretrained, toFloat32, type PretrainedOptions, type RawTensor } from '@g2d/core';
+import { G2DError, Rng, readCheckpoint, resolvePretrained, toFloat32, type PretrainedOptions, type RawTensor } from '@g2d-ts/core';
 import { bertConfig, readBertConfig, type BertConfig } from './config';
 
 /** float32 finfo.min, what transformers 4.36 puts on masked attention logits. */

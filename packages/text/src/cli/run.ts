@@ -5,7 +5,7 @@
  */
 import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { G2DError } from '@g2d/core';
+import { G2DError } from '@g2d-ts/core';
 import { BertTokenizer } from '../tokenizer/tokenizer';
 
 export const USAGE = `usage: g2d-text tokenize --vocab <vocab.txt|tokenizer.json> [--lowercase] [--max-length N]

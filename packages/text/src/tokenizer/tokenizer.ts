@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { G2DError, resolvePretrained, type PretrainedOptions } from '@g2d/core';
+import { G2DError, resolvePretrained, type PretrainedOptions } from '@g2d-ts/core';
 import { normalizeBert, preTokenizeBert, type BertNormalizerOptions } from './bert-normalizer';
 
 /** The special tokens of a BERT vocabulary. */

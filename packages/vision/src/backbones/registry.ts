@@ -1,4 +1,4 @@
-import { createRegistry } from '@g2d/core';
+import { createRegistry } from '@g2d-ts/core';
 import { RESNET_CONFIGS, ResNet, type ResNetConfig } from './resnet';
 import type { Backbone, BackboneOptions } from './types';
 import { VIT_CONFIGS, VisionTransformer, type ViTConfig } from './vit';

@@ -5,7 +5,7 @@
  * The classification head (`fc`) is not part of the backbone; its checkpoint keys are ignored.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, Rng } from '@g2d/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 import { BatchNorm, Conv2d, maxPool2d, relu } from '../nn/layers';
 import { Module, type ModuleOptions } from '../nn/module';
 import type { Backbone, BackboneOptions } from './types';

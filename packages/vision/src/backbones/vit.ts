@@ -6,7 +6,7 @@
  * token, reshaped to [B, H/16, W/16, hidden]).
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, Rng } from '@g2d/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 import { Conv2d, LayerNorm, Linear, MultiheadAttention, gelu } from '../nn/layers';
 import { Module, type ModuleOptions } from '../nn/module';
 import type { Backbone, BackboneOptions } from './types';

@@ -8,7 +8,7 @@
  * [out, in]) only when a state dict is exported or loaded.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, type RawTensor, Rng, toFloat32 } from '@g2d/core';
+import { G2DError, type RawTensor, Rng, toFloat32 } from '@g2d-ts/core';
 
 // cached: inside vm contexts (jest) every global lookup in a hot loop is slow
 const { log, sqrt, cos, sin, PI } = Math;

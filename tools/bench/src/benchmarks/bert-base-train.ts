@@ -4,7 +4,7 @@
  * step after warm-up, against the same model in PyTorch measured in the same run.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BertModel, BERT_BASE_CONFIG } from '@g2d/text';
+import { BertModel, BERT_BASE_CONFIG } from '@g2d-ts/text';
 import { benchThreads, defineBenchmark, median, peakRssMiB, timeIt } from '../types';
 
 export default defineBenchmark({

@@ -1,5 +1,5 @@
 /**
- * dicom-decode: DICOM file -> preprocessed tensor, images per second, @g2d/data vs pydicom +
+ * dicom-decode: DICOM file -> preprocessed tensor, images per second, @g2d-ts/data vs pydicom +
  * numpy/skimage (tools/bench/reference/dicom-decode.py) doing the same work in the same run:
  * read + decode (JPEG baseline, JPEG lossless, native), Modality LUT, VOI, MONOCHROME1, quantise,
  * the reference G2D preprocessing to 256x256 uint8, then a float32 [1, 256, 256, 1] tensor.
@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DataLoader, decodeDicomGray, initCodecs, referencePreprocess, type ItemRef } from '@g2d/data';
+import { DataLoader, decodeDicomGray, initCodecs, referencePreprocess, type ItemRef } from '@g2d-ts/data';
 import { defineBenchmark, median, timeIt } from '../types';
 
 const FILES = [

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { attentionToPseudoMask, bodyMask } from '@g2d/pseudo-mask';
+import { attentionToPseudoMask, bodyMask } from '@g2d-ts/pseudo-mask';
 import { defineBenchmark, median, timeIt } from '../types';
 
 /** B x 1 x size x size float32 phantoms: bright ellipse (0.7) with two darker lungs (0.3) on 0.05, +-0.03 noise. */

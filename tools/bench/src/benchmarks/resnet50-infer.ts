@@ -4,7 +4,7 @@
  * PyTorch (no_grad) in the same run. ratio = reference images/s / ours (time per image).
  */
 import * as tf from '@tensorflow/tfjs';
-import { backbones } from '@g2d/vision';
+import { backbones } from '@g2d-ts/vision';
 import { benchThreads, defineBenchmark, median, peakRssMiB, timeIt } from '../types';
 
 export default defineBenchmark({

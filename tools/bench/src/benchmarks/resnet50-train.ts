@@ -1,11 +1,11 @@
 /**
- * resnet50-train: one training step of ResNet-50 (our @g2d/vision backbone + global pool +
+ * resnet50-train: one training step of ResNet-50 (our @g2d-ts/vision backbone + global pool +
  * a 1000-way linear layer, softmax cross-entropy, Adam), batch 8, 256x256, BatchNorm in
  * training mode; median ms/step after warm-up, peak RSS, tensor and RSS growth over the
  * timed steps, against torchvision's ResNet-50 doing the same in PyTorch in the same run.
  */
 import * as tf from '@tensorflow/tfjs';
-import { backbones } from '@g2d/vision';
+import { backbones } from '@g2d-ts/vision';
 import { benchThreads, defineBenchmark, median, peakRssMiB } from '../types';
 
 export default defineBenchmark({
