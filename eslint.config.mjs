@@ -17,6 +17,12 @@ export default [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+            // layers import only downward: foundation (core, nn) -> components (data, text, vision,
+            // losses, pseudo-mask, metrics…) -> composition (model, heads, train) -> apps
+            { sourceTag: 'layer:foundation', onlyDependOnLibsWithTags: ['layer:foundation'] },
+            { sourceTag: 'layer:component', onlyDependOnLibsWithTags: ['layer:foundation', 'layer:component'] },
+            { sourceTag: 'layer:composition', onlyDependOnLibsWithTags: ['layer:foundation', 'layer:component', 'layer:composition'] },
+            { sourceTag: 'layer:app', onlyDependOnLibsWithTags: ['type:lib'] },
           ],
         },
       ],

@@ -1,3 +1,3 @@
 import { g2dTsup } from '../../tools/build/tsup.base';
 
-export default g2dTsup({ entry: { index: 'src/index.ts', cli: 'src/cli.ts' } });
+export default g2dTsup({ entry: { index: 'src/index.ts', cli: 'src/cli/index.ts' } });

@@ -1,5 +1,10 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { G2DError } from './errors';
+
+declare const require: NodeJS.Require | undefined;
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -12,6 +17,8 @@ export interface BackendProbe {
   ok: boolean;
   /** why it is not usable, when !ok */
   reason?: string;
+  /** the folder the package was loaded from, when found */
+  path?: string;
 }
 
 export interface BackendInfo {
@@ -56,16 +63,68 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
   return quietKernelWarnings(() => tryNativeLoud(pkg));
 }
 
+/**
+ * Folders the optional backend packages are looked up from, in order. The packages are
+ * dependencies of the apps (only apps pick a backend), not of @g2d-ts/core, so they are
+ * resolved from: the running program (an app's bin), the current directory and its parents
+ * (a workspace root), the directory a package manager started in (INIT_CWD), then this
+ * package's own location (a flat npm install puts the app's dependencies beside it).
+ */
+export function backendSearchPaths(): string[] {
+  const dirs: string[] = [];
+  const main = (typeof require === 'function' ? require.main?.filename : undefined) ?? process.argv[1];
+  if (main) {
+    try {
+      dirs.push(path.dirname(fs.realpathSync(main)));
+    } catch {
+      /* a program name that is not a file (node -e, a REPL) */
+    }
+  }
+  dirs.push(process.cwd());
+  if (process.env.INIT_CWD) dirs.push(path.resolve(process.env.INIT_CWD));
+  dirs.push(__dirname);
+  return [...new Set(dirs)];
+}
+
+/** The package's folder and entry file, resolved from the first search path that has it. */
+export function resolveBackendPackage(pkg: string, paths: string[] = backendSearchPaths()): { dir: string; entry: string } | undefined {
+  for (const base of paths) {
+    try {
+      const r = createRequire(path.join(base, '__g2d_backend__.js'));
+      const entry = r.resolve(pkg);
+      const pj = r.resolve(`${pkg}/package.json`);
+      return { dir: path.dirname(pj), entry };
+    } catch {
+      /* not from here */
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Load a backend package by its resolved entry. Inside jest the ambient `require` goes
+ * through jest's module registry, so the backend registers with the same tfjs the caller
+ * sees; elsewhere Node's require.
+ */
+function loadBackendPackage(pkg: string): { dir: string } {
+  const paths = backendSearchPaths();
+  const found = resolveBackendPackage(pkg, paths);
+  if (!found) throw new NotInstalled(`not installed (looked from ${paths.join(', ')})`);
+  const load: NodeJS.Require = typeof require === 'function' ? require : createRequire(found.entry);
+  load(found.entry);
+  return { dir: found.dir };
+}
+
+class NotInstalled extends Error {}
+
 async function tryNativeLoud(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<BackendProbe> {
   const probe: BackendProbe = { backend: 'tensorflow', package: pkg, ok: false };
   try {
-    if (pkg === '@tensorflow/tfjs-node-gpu') await import('@tensorflow/tfjs-node-gpu');
-    else await import('@tensorflow/tfjs-node');
+    probe.path = loadBackendPackage(pkg).dir;
     probe.ok = tf.findBackendFactory('tensorflow') != null;
     if (!probe.ok) probe.reason = `${pkg} loaded but registered no 'tensorflow' backend`;
   } catch (e) {
-    const m = firstLine(e);
-    probe.reason = /Cannot find module '@tensorflow\/tfjs-node/.test(m) ? 'not installed' : m;
+    probe.reason = e instanceof NotInstalled ? e.message : firstLine(e);
   }
   return probe;
 }
@@ -73,11 +132,11 @@ async function tryNativeLoud(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfj
 async function tryWasm(): Promise<BackendProbe> {
   const probe: BackendProbe = { backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm', ok: false };
   try {
-    await import('@tensorflow/tfjs-backend-wasm');
+    probe.path = loadBackendPackage('@tensorflow/tfjs-backend-wasm').dir;
     probe.ok = tf.findBackendFactory('wasm') != null;
     if (!probe.ok) probe.reason = 'loaded but registered no wasm backend';
   } catch (e) {
-    probe.reason = /Cannot find module/.test(firstLine(e)) ? 'not installed' : firstLine(e);
+    probe.reason = e instanceof NotInstalled ? e.message : firstLine(e);
   }
   return probe;
 }

@@ -1,29 +1,37 @@
 #!/usr/bin/env node
+/** g2d-doctor: the environment report (backend in use, what else is available and why not). */
 import { doctor } from './doctor';
+import { BACKEND_CHOICES } from './backend';
+import { choiceOption, packageVersion, runBin, type CliSpec } from './cli-args';
 
-async function main(argv: string[]): Promise<number> {
-  const [cmd = 'doctor', ...rest] = argv;
-  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write('usage: g2d-doctor [doctor] [--backend auto|tensorflow|wasm|cpu]\n' +
-      'Prints JSON: backend in use, tfjs version, available backends (and why not), GPU devices, Node version.\n' +
-      'G2D_BACKEND selects the backend as --backend does.\n');
-    return 0;
-  }
-  if (cmd !== 'doctor') {
-    process.stderr.write(`unknown command "${cmd}" (expected: doctor)\n`);
-    return 2;
-  }
-  const i = rest.indexOf('--backend');
-  const backend = i >= 0 ? rest[i + 1] : undefined;
-  const report = await doctor({ backend });
-  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  return report.ok ? 0 : 1;
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`g2d-doctor: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
+export const DOCTOR_CLI: CliSpec = {
+  name: 'g2d-doctor',
+  version: packageVersion(__dirname, '@g2d-ts/core'),
+  summary: 'environment report',
+  defaultCommand: 'doctor',
+  commands: {
+    doctor: {
+      summary:
+        'Prints JSON: the backend in use (and the package and folder it was loaded from), tfjs version,\n' +
+        'every backend candidate with why it is or is not usable, GPU devices, Node version.\n' +
+        'Exits 1 when the requested backend is unavailable (saying what to install) or does not compute.',
+      usage: '[doctor] [--backend auto|tensorflow|wasm|cpu]',
+      options: {
+        backend: { type: 'string', value: 'NAME', description: `${BACKEND_CHOICES.join('|')} (default: $G2D_BACKEND, else auto)` },
+      },
+      details:
+        'The backend packages (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node, @tensorflow/tfjs-backend-wasm)\n' +
+        'are optional dependencies of the apps, not of @g2d-ts/core: they are looked up from the running\n' +
+        'program, the current directory and its parents (a workspace root), then @g2d-ts/core itself.',
+      async run({ values }, ctx) {
+        const backend = values.backend === undefined ? undefined : choiceOption(values, 'backend', BACKEND_CHOICES, 'auto');
+        const report = await doctor({ backend });
+        ctx.out(JSON.stringify(report, null, 2) + '\n');
+        return report.ok ? 0 : 1;
+      },
+    },
   },
-);
+};
+
+// run when executed as the bin (not when a test imports the spec)
+if (typeof require !== 'undefined' && require.main === module) runBin(DOCTOR_CLI);

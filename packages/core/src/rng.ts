@@ -100,6 +100,7 @@ export class Rng {
   }
 }
 
+/** @deprecated `new Rng(seed)` is the one way to make an RNG; this alias is kept for old callers. */
 export function createRng(seed: number | string = 0): Rng {
   return new Rng(seed);
 }

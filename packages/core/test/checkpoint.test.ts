@@ -13,9 +13,11 @@ import {
   toFloat32,
   unpickle,
   writeSafetensors,
+  writeTorchCheckpoint,
   halfToFloat,
   floatToHalf,
 } from '../src/checkpoint';
+import { ZipReader } from '../src/archive';
 
 const FIX = path.join(__dirname, 'checkpoint-fixtures');
 const fx = (f: string) => path.join(FIX, f);
@@ -23,6 +25,14 @@ type Expected = Record<string, { dtype: string; shape: number[]; values: (number
 const expected = JSON.parse(fs.readFileSync(fx('expected.json'), 'utf8')) as Expected;
 const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-ckpt-'));
 afterAll(() => fs.rmSync(tmpDir, { recursive: true, force: true }));
+
+/** The reference venv's python, or null after a visible SKIP line naming what is skipped. */
+function refPython(what: string): string | null {
+  const py = path.resolve(__dirname, '../../../.venv-ref/bin/python');
+  if (fs.existsSync(py)) return py;
+  process.stderr.write(`[g2d] SKIP: .venv-ref absent, ${what} skipped\n`);
+  return null;
+}
 
 function checkAll(sd: Map<string, RawTensor>, which: string) {
   expect([...sd.keys()].sort()).toEqual(Object.keys(expected).sort());
@@ -131,6 +141,49 @@ describe('restricted unpickler', () => {
   });
 });
 
+describe('writeTorchCheckpoint (on the archive module\'s ZipWriter)', () => {
+  it('round-trips every dtype, scalars and empty tensors; 64-byte aligned records; same bytes twice', async () => {
+    const src = await readCheckpoint(fx('dtypes.pth'));
+    const out = path.join(tmpDir, 'rt.pth');
+    await writeTorchCheckpoint(out, src);
+    expect(fs.readdirSync(tmpDir).filter((f) => f.includes('.tmp'))).toEqual([]);
+    checkAll(await readTorchCheckpoint(out), 'pth roundtrip');
+    const again = path.join(tmpDir, 'rt2.pth');
+    await writeTorchCheckpoint(again, src);
+    expect(fs.readFileSync(out).equals(fs.readFileSync(again))).toBe(true);
+    const zip = ZipReader.open(out);
+    const b = fs.readFileSync(out);
+    for (const e of zip.entries.values()) {
+      const start = e.localHeaderOffset + 30 + b.readUInt16LE(e.localHeaderOffset + 26) + b.readUInt16LE(e.localHeaderOffset + 28);
+      expect({ name: e.name, mod: start % 64 }).toEqual({ name: e.name, mod: 0 });
+    }
+    zip.close();
+  });
+  it('is loaded by torch.load(weights_only=True)', async () => {
+    const py = refPython('torch.load cross-check of writeTorchCheckpoint');
+    if (!py) return;
+    const out = path.join(tmpDir, 'torch.pth');
+    await writeTorchCheckpoint(out, {
+      'encoder.w': fromFloat32([1, 2, 3, 4, 5, 6], [2, 3]),
+      'encoder.h': fromFloat32([0.5, -7], [2], 'float16'),
+      steps: { dtype: 'int64', shape: [], data: new BigInt64Array([123456789012n]) },
+      empty: fromFloat32([], [0, 4]),
+    });
+    const r = spawnSync(py, ['-c', `
+import json, sys, torch
+sd = torch.load(sys.argv[1], weights_only=True)
+print(json.dumps([[k, list(v.shape), str(v.dtype), v.double().reshape(-1).tolist()] for k, v in sd.items()]))
+`, out], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([
+      ['encoder.w', [2, 3], 'torch.float32', [1, 2, 3, 4, 5, 6]],
+      ['encoder.h', [2], 'torch.float16', [0.5, -7]],
+      ['steps', [], 'torch.int64', [123456789012]],
+      ['empty', [0, 4], 'torch.float32', []],
+    ]);
+  });
+});
+
 describe('safetensors', () => {
   it('reads files written by the reference library (all dtypes, metadata)', async () => {
     const { tensors, metadata } = await readSafetensors(fx('dtypes.safetensors'));
@@ -150,11 +203,8 @@ describe('safetensors', () => {
     expect(Number(n) % 8).toBe(0);
   });
   it('is readable by the reference safetensors library', async () => {
-    const py = path.resolve(__dirname, '../../../.venv-ref/bin/python');
-    if (!fs.existsSync(py)) {
-      process.stderr.write('[g2d] SKIP: .venv-ref absent, reference safetensors cross-check skipped\n');
-      return;
-    }
+    const py = refPython('reference safetensors cross-check');
+    if (!py) return;
     const out = path.join(tmpDir, 'x.safetensors');
     await writeSafetensors(out, {
       w: fromFloat32([1, 2, 3, 4, 5, 6], [2, 3]),

@@ -1,6 +1,8 @@
 /**
  * The workspace's module boundaries are enforced by eslint (@nx/enforce-module-boundaries):
- * apps may import packages, packages may never import apps. This lints fixture code as if it
+ * apps may import packages, packages may never import apps, and layers import only downward
+ * (foundation: core, nn -> component: data, text, vision, losses, pseudo-mask, metrics ->
+ * composition: model, heads, train -> app). This lints fixture code as if it
  * sat inside a package and inside an app, so a broken constraint fails the test suite.
  */
 import * as path from 'node:path';
@@ -43,5 +45,28 @@ describe('module boundaries', () => {
   it('an app importing another app fails lint', async () => {
     const msgs = await lint("import '@g2d-ts/app-eval-zeroshot';\nexport const x = 1;\n", 'apps/pretrain/src/__boundary_fixture__.ts');
     expect(msgs.length).toBeGreaterThan(0);
+  });
+
+  // layers import only downward: foundation (core, nn) -> component -> composition -> app.
+  // (A fixture pair must not already depend the other way: nx then reports the cycle instead.)
+  it('a component importing a composition package fails lint', async () => {
+    const msgs = await lint("import '@g2d-ts/heads';\nexport const x = 1;\n", 'packages/pseudo-mask/src/__boundary_fixture__.ts');
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0]!.severity).toBe(2);
+    expect(msgs[0]!.message).toMatch(/tagged with "layer:component" can only depend on libs tagged with "layer:foundation", "layer:component"/);
+  });
+  it('a foundation package importing a component fails lint', async () => {
+    const msgs = await lint("import '@g2d-ts/metrics';\nexport const x = 1;\n", 'packages/nn/src/__boundary_fixture__.ts');
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0]!.message).toMatch(/tagged with "layer:foundation" can only depend on libs tagged with "layer:foundation"/);
+  });
+  it('imports downward and sideways within a layer pass', async () => {
+    const fixtures: [string, string][] = [
+      ["import { Module } from '@g2d-ts/nn';\nimport { Rng } from '@g2d-ts/core';\nexport const x = [Module, Rng];\n", 'packages/vision/src/__boundary_fixture__.ts'],
+      ["import { Rng } from '@g2d-ts/core';\nexport const x = Rng;\n", 'packages/nn/src/__boundary_fixture__.ts'],
+      ["import { clipLoss } from '@g2d-ts/losses';\nimport { BertModel } from '@g2d-ts/text';\nexport const x = [clipLoss, BertModel];\n", 'packages/model/src/__boundary_fixture__.ts'],
+      ["import { BertModel } from '@g2d-ts/text';\nexport const x = BertModel;\n", 'packages/vision/src/__boundary_fixture__.ts'],
+    ];
+    for (const [code, file] of fixtures) expect({ file, msgs: await lint(code, file) }).toEqual({ file, msgs: [] });
   });
 });

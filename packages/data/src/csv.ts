@@ -1,7 +1,5 @@
 /** CSV (RFC 4180: quotes, embedded commas/newlines, CRLF) and text files, plain, .gz or single-entry .zip. */
-import * as fs from 'node:fs';
-import * as zlib from 'node:zlib';
-import { G2DError } from '@g2d-ts/core';
+import { G2DError, decompressAuto, readFileBytes } from '@g2d-ts/core';
 
 /** Rows of fields; each row remembers its 1-based starting line for error messages. */
 export function parseCsvRows(text: string, source = '<csv>'): { fields: string[]; line: number }[] {
@@ -104,58 +102,9 @@ export function rowLine(row: Record<string, string>): number | undefined {
   return (row as unknown as { __line?: number }).__line;
 }
 
-/** Extract the first (or the named) file of a .zip archive (stored or deflated). */
-export function unzipEntry(zip: Uint8Array, source: string, name?: string): Buffer {
-  const dv = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  let eocd = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 65557); i--) {
-    if (dv.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new G2DError('not a zip archive (no end-of-central-directory record)', { source });
-  const count = dv.getUint16(eocd + 10, true);
-  let p = dv.getUint32(eocd + 16, true);
-  for (let k = 0; k < count; k++) {
-    if (dv.getUint32(p, true) !== 0x02014b50) throw new G2DError('corrupt zip central directory', { source });
-    const method = dv.getUint16(p + 10, true);
-    const csize = dv.getUint32(p + 20, true);
-    const nlen = dv.getUint16(p + 28, true);
-    const elen = dv.getUint16(p + 30, true);
-    const clen = dv.getUint16(p + 32, true);
-    const local = dv.getUint32(p + 42, true);
-    const fname = Buffer.from(zip.subarray(p + 46, p + 46 + nlen)).toString('utf8');
-    p += 46 + nlen + elen + clen;
-    if (fname.endsWith('/') || (name && fname !== name)) continue;
-    const lnlen = dv.getUint16(local + 26, true);
-    const lelen = dv.getUint16(local + 28, true);
-    const start = local + 30 + lnlen + lelen;
-    const data = zip.subarray(start, start + csize);
-    if (method === 0) return Buffer.from(data);
-    if (method === 8) return zlib.inflateRawSync(data);
-    throw new G2DError(`zip entry "${fname}" uses unsupported compression method ${method}`, { source });
-  }
-  throw new G2DError(name ? `zip has no entry "${name}"` : 'zip archive is empty', { source });
-}
-
 /** Read a text file: plain, gzip (.gz) or the first entry of a .zip. */
 export function readTextFile(file: string): string {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new G2DError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? e})`, { source: file, cause: e });
-  }
-  try {
-    if (buf[0] === 0x1f && buf[1] === 0x8b) buf = zlib.gunzipSync(buf);
-    else if (buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) buf = unzipEntry(buf, file);
-  } catch (e) {
-    if (e instanceof G2DError) throw e;
-    throw new G2DError(`corrupt compressed file: ${(e as Error).message}`, { source: file, cause: e });
-  }
-  return buf.toString('utf8');
+  return new TextDecoder().decode(decompressAuto(readFileBytes(file), file));
 }
 
 /** readTextFile + parseCsv. */

@@ -2,10 +2,9 @@
  * Raster images (PNG incl. 16-bit, JPEG) and one entry point, `loadImage`, that also takes
  * DICOM, so callers never care which format a dataset ships.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
-import { G2DError } from '@g2d-ts/core';
+import { G2DError, readFileBytes } from '@g2d-ts/core';
 import { decodeJpegBaseline, decodeJpegLossless, jpegPrecision, type DecodedFrame } from './dicom/codecs';
 import { decodeJpegSequential } from './dicom/jpeg12';
 import { decodeDicom, type DicomMeta } from './dicom/read';
@@ -190,13 +189,7 @@ export async function decodeImage(bytes: Uint8Array, source = '<buffer>', opts: 
 
 /** Read a file and decode it (PNG, JPEG or DICOM) to grey. */
 export async function loadImage(file: string, opts: LoadImageOptions = {}): Promise<LoadedImage> {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new G2DError(code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read file (${code ?? e})`, { source: file, cause: e });
-  }
+  const bytes = readFileBytes(file);
   if (bytes.length === 0) throw new G2DError('file is empty', { source: file });
   return decodeImage(bytes, file, opts);
 }

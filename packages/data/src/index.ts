@@ -1,17 +1,60 @@
-// Radiograph I/O (DICOM, PNG, JPEG), reference preprocessing, dictionary transforms, report cleaning and dataset adapters.
-export * from './dicom/uids';
-export * from './dicom/read';
-export * from './dicom/lut';
+/**
+ * @g2d-ts/data: radiograph I/O and dataset plumbing. DICOM/PNG/JPEG decoding and grey mapping,
+ * the reference G2D preprocessing, seeded dictionary transforms, report cleaning and tables,
+ * masks, dataset adapters and their registry, patient-level splits, the worker-thread
+ * DataLoader and the sharded uint8 cache.
+ */
+
+// DICOM
+export { transferSyntax, supportedTransferSyntaxes, type PixelCodec, type TransferSyntaxInfo } from './dicom/uids';
+export { decodeDicom, readDicom, readDicomMeta, type DicomMeta, type DicomPixelDataInfo, type DicomPixels, type LutData, type ReadDicomOptions, type StoredArray } from './dicom/read';
+export { applyModalityLut, applyVoi, present, presentQuantized, quantize, storedRange, type PresentationOptions, type Presented } from './dicom/lut';
 export { initCodecs } from './dicom/codecs';
 export { decodeRleFrame, encodeRleFrame } from './dicom/rle';
-export * from './image';
-export * from './preprocess';
-export * from './csv';
-export * from './masks';
-export * from './reports';
-export * from './transforms';
-export * from './adapters';
-export * from './splits';
-export * from './itemprep';
-export * from './loader';
-export * from './cache';
+
+// images and preprocessing
+export {
+  decodeDicomGray, decodeImage, decodeJpegGray, decodePngGray, encodeGrayPng, loadImage, sniffFormat, toFloat32,
+  type GrayImage, type ImageFormat, type ImageMeta, type LoadedImage, type LoadImageOptions,
+} from './image';
+export {
+  cropAndScale, letterboxPreprocess, nonZeroBBox, referencePreprocess, resizeBilinear,
+  type ImageLike, type LetterboxOptions, type ReferencePreprocessOptions,
+} from './preprocess';
+export {
+  centerCrop, colorJitter, compose, floatImage, grayTo3Channels, imagesToTensor, normalize, randomAffine, randomApply,
+  randomHorizontalFlip, referenceEvalTransforms, referenceTrainTransforms, resize, IMAGENET_MEAN, IMAGENET_STD,
+  type AffineOptions, type FloatImage, type ReferenceTransformOptions, type Sample, type Transform,
+} from './transforms';
+
+// reports, tables, masks
+export { extractSections, parseIuXml, readIuReportsArchive, referenceReportText, type IuReport, type ReportSections } from './reports';
+export { parseCsv, readCsv, type CsvRow } from './csv';
+export { boxesToMask, decodeSiimRle, encodeSiimRle, type Box, type Mask } from './masks';
+
+// datasets
+export type { AdapterOptions, DatasetIndex, ItemRef } from './datasets/types';
+export { CHEXPERT_5, CHEXPERT_UNCERTAIN_ONES, MIMIC_CHEXPERT_14, NIH_CLASSES } from './datasets/labels';
+export { chexpert, type ChexpertOptions } from './datasets/chexpert';
+export { covidChestXray, type CovidOptions } from './datasets/covid-chestxray';
+export { covidx, type CovidxOptions } from './datasets/covidx';
+export { iuXray, type IuOptions } from './datasets/iu-xray';
+export { mimicCxr, type MimicOptions } from './datasets/mimic-cxr';
+export { nihChestXray14, type NihOptions } from './datasets/nih-cxr14';
+export { objectCxr, type ObjectCxrOptions } from './datasets/object-cxr';
+export { rsnaPneumonia, type RsnaOptions } from './datasets/rsna-pneumonia';
+export { siimAcr, type SiimOptions } from './datasets/siim-acr';
+export { datasets } from './datasets/registry';
+export { loadItem, type LoadedItem } from './load-item';
+export { prepareItem, type PreparedItem, type PrepareItemOptions } from './prepare-item';
+
+// splits, loading, caches
+export {
+  makeSplitFile, patientFraction, patientSplit, readSplitFile, selectPart, writeSplitFile,
+  type SplitFile, type SplitRatios, type Splits,
+} from './splits';
+export { DataLoader, type Batch, type LoaderOptions } from './loader';
+export { openCache, prepareDataset, type CacheManifest, type PreparedCache, type PrepareOptions, type PrepareResult } from './cache';
+
+// synthetic chest radiographs (generator, writer, `synthetic` adapter, `g2d-data synth`); synth/index.ts lists the names
+export * from './synth';

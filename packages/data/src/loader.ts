@@ -11,11 +11,11 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { G2DError, Rng } from '@g2d-ts/core';
-import type { ItemRef } from './adapters';
-import { prepareItem, type ItemPrepOptions, type PreparedItem } from './itemprep';
+import type { ItemRef } from './datasets/types';
+import { prepareItem, type PrepareItemOptions, type PreparedItem } from './prepare-item';
 import { floatImage, type Sample, type Transform } from './transforms';
 
-export interface LoaderOptions extends Partial<ItemPrepOptions> {
+export interface LoaderOptions extends Partial<PrepareItemOptions> {
   batchSize: number;
   seed?: number | string;
   /** shuffle each epoch (default true) */
@@ -24,7 +24,7 @@ export interface LoaderOptions extends Partial<ItemPrepOptions> {
   workers?: number;
   /** batches decoded ahead of the consumer (default 2) */
   prefetch?: number;
-  /** keep the last, smaller batch (default true) */
+  /** drop the last, smaller batch when the items do not fill it (default false: it is kept, as PyTorch drop_last=False) */
   dropLast?: boolean;
   /** applied on the main thread to each sample, with the item's own Rng */
   transform?: Transform;
@@ -92,7 +92,7 @@ class WorkerPool {
       this.workers.push(w);
     }
   }
-  run(ref: ItemRef, opts: ItemPrepOptions): Promise<PreparedItem> {
+  run(ref: ItemRef, opts: PrepareItemOptions): Promise<PreparedItem> {
     const id = this.next++;
     const w = this.workers[this.rr++ % this.workers.length]!;
     if (this.jobs.size === 0) for (const x of this.workers) x.ref(); // keep the process alive while work is pending
@@ -112,7 +112,7 @@ export class DataLoader {
   private opts: LoaderOptions;
   private pool?: WorkerPool;
   private skipped: { id: string; source?: string; reason: string }[] = [];
-  private prep: ItemPrepOptions;
+  private prep: PrepareItemOptions;
 
   constructor(items: readonly ItemRef[], opts: LoaderOptions) {
     if (!(opts.batchSize >= 1)) throw new G2DError(`batchSize must be >= 1, got ${opts.batchSize}`);

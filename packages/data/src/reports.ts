@@ -2,9 +2,7 @@
  * Report text: the reference G2D cleaning (PRETRAIN/utils/dataset.py), MIMIC-CXR section
  * extraction, and the IU X-ray (OpenI) XML reports, read straight from NLMCXR_reports.tgz.
  */
-import * as fs from 'node:fs';
-import * as zlib from 'node:zlib';
-import { G2DError } from '@g2d-ts/core';
+import { G2DError, readFileBytes, readTar } from '@g2d-ts/core';
 
 /**
  * The reference's report text: impression + findings with the section headers removed and
@@ -81,9 +79,14 @@ export interface IuReport {
   imageIds: string[];
 }
 
+/** A numeric character reference's character; U+FFFD for one that is not a Unicode scalar value (&#xFFFFFFFF;, &#0;, a surrogate). */
+function charRef(cp: number): string {
+  return Number.isInteger(cp) && cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) ? String.fromCodePoint(cp) : '\ufffd';
+}
+
 const unescapeXml = (s: string) =>
   s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_, e: string) =>
-    e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : e === 'apos' ? "'" : String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
+    e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : e === 'apos' ? "'" : charRef(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
   );
 
 /** Parse one IU X-ray (ecgen-radiology) XML report. */
@@ -109,50 +112,15 @@ export function parseIuXml(xml: string, report = '<xml>'): IuReport {
   };
 }
 
-/** Files of a (gzipped) tar archive: name -> bytes. */
-export function readTar(buf: Uint8Array, source = '<tar>'): Map<string, Buffer> {
-  let data: Buffer = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (data[0] === 0x1f && data[1] === 0x8b) {
-    try {
-      data = zlib.gunzipSync(data);
-    } catch (e) {
-      throw new G2DError(`corrupt gzip: ${(e as Error).message}`, { source, cause: e });
-    }
-  }
-  const out = new Map<string, Buffer>();
-  let p = 0;
-  let longName: string | undefined;
-  while (p + 512 <= data.length) {
-    const h = data.subarray(p, p + 512);
-    if (h.every((b) => b === 0)) break;
-    const cstr = (a: number, b: number) => h.subarray(a, b).toString('utf8').replace(/\0[\s\S]*$/, '');
-    let name = cstr(0, 100);
-    const prefix = cstr(345, 500);
-    if (prefix) name = `${prefix}/${name}`;
-    const size = parseInt(cstr(124, 136).trim() || '0', 8);
-    if (!Number.isFinite(size)) throw new G2DError(`corrupt tar header at byte ${p}`, { source });
-    const type = String.fromCharCode(h[156]!);
-    const body = data.subarray(p + 512, p + 512 + size);
-    if (body.length < size) throw new G2DError(`tar entry "${name}" is truncated`, { source });
-    if (type === 'L') longName = body.toString('utf8').replace(/\0+$/, '');
-    else {
-      if (type === '0' || type === '\0') out.set(longName ?? name, Buffer.from(body));
-      longName = undefined;
-    }
-    p += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
-}
-
 /** All reports of NLMCXR_reports.tgz (ecgen-radiology/*.xml), sorted by numeric uid. */
 export function readIuReportsArchive(file: string): IuReport[] {
-  if (!fs.existsSync(file)) throw new G2DError('file not found', { source: file });
-  const entries = readTar(fs.readFileSync(file), file);
+  const entries = readTar(readFileBytes(file), file);
+  const dec = new TextDecoder();
   const out: IuReport[] = [];
   for (const [name, body] of entries) {
     if (!name.endsWith('.xml')) continue;
     const base = name.split('/').pop()!;
-    out.push(parseIuXml(body.toString('utf8'), `${file}:${name}`));
+    out.push(parseIuXml(dec.decode(body), `${file}:${name}`));
     out[out.length - 1]!.report = base;
   }
   return out.sort((a, b) => Number(a.uid) - Number(b.uid));

@@ -7,7 +7,7 @@
  * grey → 3 channels, ImageNet normalisation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, Rng } from '@g2d-ts/core';
+import { G2DError, IMAGENET_NORMALIZATION, Rng, type NormalizationConfig } from '@g2d-ts/core';
 import type { Box, Mask } from './masks';
 
 export interface FloatImage {
@@ -267,11 +267,12 @@ export function grayTo3Channels(): Transform {
   };
 }
 
-export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+/** ImageNet per-channel mean and std (torchvision's weights; `IMAGENET_NORMALIZATION` in @g2d-ts/core). */
+export const IMAGENET_MEAN: readonly number[] = IMAGENET_NORMALIZATION.mean;
+export const IMAGENET_STD: readonly number[] = IMAGENET_NORMALIZATION.std;
 
-/** (x - mean[c]) / std[c] per channel. */
-export function normalize(mean: number[] = IMAGENET_MEAN, std: number[] = IMAGENET_STD): Transform {
+/** (x - mean[c]) / std[c] per channel (default ImageNet; pass a backbone's `pretrainedCfg.mean/std`). */
+export function normalize(mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): Transform {
   return (s) => {
     const c = s.image.channels;
     if (mean.length !== c || std.length !== c) throw new G2DError(`normalize: ${mean.length} means / ${std.length} stds for a ${c}-channel image`);
@@ -281,14 +282,35 @@ export function normalize(mean: number[] = IMAGENET_MEAN, std: number[] = IMAGEN
   };
 }
 
-/** The reference training transforms (PRETRAIN/utils/dataset.py, train stage). */
-export function referenceTrainTransforms(size = 256): Transform {
-  return compose(centerCrop(size), randomAffine({ degrees: 15, shear: 15 }), colorJitter({ brightness: 0.2, contrast: 0.2 }), grayTo3Channels(), normalize());
+export interface ReferenceTransformOptions {
+  /** crop size (default: the normalization's input size when given, else 256 as the G2D reference) */
+  size?: number;
+  /**
+   * the backbone's pretrained input config (vision: `backbones.meta(name).pretrainedCfg`);
+   * default `IMAGENET_NORMALIZATION` (what the G2D reference uses with its ResNet-50)
+   */
+  normalization?: NormalizationConfig;
 }
 
-/** The reference evaluation transforms: CenterCrop, grey → 3 channels, ImageNet normalisation. */
-export function referenceEvalTransforms(size = 256): Transform {
-  return compose(centerCrop(size), grayTo3Channels(), normalize());
+function referenceOptions(opts: number | ReferenceTransformOptions): { size: number; norm: NormalizationConfig } {
+  const o = typeof opts === 'number' ? { size: opts } : opts;
+  const norm = o.normalization ?? IMAGENET_NORMALIZATION;
+  const size = o.size ?? (o.normalization ? norm.inputSize[1] : 256);
+  if (!Number.isInteger(size) || size < 1) throw new G2DError(`transform size must be a positive integer, got ${size}`);
+  if (norm.inputSize[0] !== 3) throw new G2DError(`normalization is for ${norm.inputSize[0]}-channel input; the reference transforms make 3 channels`);
+  return { size, norm };
+}
+
+/** The reference training transforms (PRETRAIN/utils/dataset.py, train stage); a number is the size. */
+export function referenceTrainTransforms(opts: number | ReferenceTransformOptions = {}): Transform {
+  const { size, norm } = referenceOptions(opts);
+  return compose(centerCrop(size), randomAffine({ degrees: 15, shear: 15 }), colorJitter({ brightness: 0.2, contrast: 0.2 }), grayTo3Channels(), normalize(norm.mean, norm.std));
+}
+
+/** The reference evaluation transforms: CenterCrop, grey → 3 channels, the backbone's normalisation. */
+export function referenceEvalTransforms(opts: number | ReferenceTransformOptions = {}): Transform {
+  const { size, norm } = referenceOptions(opts);
+  return compose(centerCrop(size), grayTo3Channels(), normalize(norm.mean, norm.std));
 }
 
 /** Stack samples' images into a [B, H, W, C] float32 tensor (all must share a shape). */

@@ -1,6 +1,6 @@
 /** Worker thread of the DataLoader: decodes + preprocesses items off the training thread. */
 import { parentPort } from 'node:worker_threads';
-import { prepareItem } from './itemprep';
+import { prepareItem } from './prepare-item';
 
 parentPort?.on('message', (msg: { id: number; ref: Parameters<typeof prepareItem>[0]; opts: Parameters<typeof prepareItem>[1] }) => {
   prepareItem(msg.ref, msg.opts).then(

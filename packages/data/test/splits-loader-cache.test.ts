@@ -1,4 +1,4 @@
-/** Splits, the worker-thread loader (determinism, resume, skip policy), `prepare` caches and the CLI. */
+/** Splits, the worker-thread loader (determinism, resume, skip policy) and `prepare` caches (the CLI: cli.test.ts). */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,11 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, G2DError } from '@g2d-ts/core';
 import { describeShared, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import {
-  DataLoader, centerCrop, compose, decodePngGray, grayTo3Channels, imagesToTensor, loadImage, makeSplitFile, nihChestXray14, normalize, openCache,
+  DataLoader, centerCrop, compose, grayTo3Channels, imagesToTensor, loadImage, makeSplitFile, nihChestXray14, normalize, openCache,
   patientFraction, patientSplit, prepareDataset, randomAffine, randomHorizontalFlip, colorJitter, readSplitFile, referencePreprocess, selectPart,
-  writeSplitFile, decodeDicomGray, type ItemRef, type Sample,
+  writeSplitFile, type ItemRef, type Sample,
 } from '../src';
-import { main as cli, HELP } from '../src/cli';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-slc-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -95,7 +94,7 @@ describe('dictionary transforms', () => {
   });
 });
 
-describeShared('loader, prepare and CLI on real images', 'data/nih_cxr14_bbox', (root) => {
+describeShared('loader and prepare on real images', 'data/nih_cxr14_bbox', (root) => {
   let items: ItemRef[];
   beforeAll(() => {
     items = nihChestXray14({ root }).items.slice(0, 24);
@@ -144,42 +143,6 @@ describeShared('loader, prepare and CLI on real images', 'data/nih_cxr14_bbox', 
     const ref = referencePreprocess((await loadImage(c.source(k))).image, { size: 32 });
     expect(Array.from(c.get(k))).toEqual(Array.from(ref));
     c.close();
-    await expect(prepareDataset({ list, outDir: path.join(tmp, 'cacheA'), size: 64, log: quiet })).rejects.toThrow(/existing cache was made with size 32/);
-  });
-
-  it('g2d-data convert / inspect / --help / errors', async () => {
-    const out: string[] = [];
-    const say = (s: string) => out.push(s);
-    expect(await cli(['--help'], say)).toBe(0);
-    expect(out.join('')).toContain('floor(u * (2^BitsStored - 1) + 0.5)');
-    expect(HELP).toContain('MONOCHROME1: u = 1 - u');
-    const dcm = path.join(root, '../dicom_samples/chest/CR-MONO1-10-chest.dcm');
-    if (fs.existsSync(dcm)) {
-      const png = path.join(tmp, 'out', 'cr.png');
-      expect(await cli(['convert', dcm, png], say)).toBe(0);
-      const back = decodePngGray(fs.readFileSync(png));
-      const ours = await decodeDicomGray(fs.readFileSync(dcm), dcm);
-      expect(back.meta.bitDepth).toBe(16);
-      expect(Array.from(back.image.data)).toEqual(Array.from(ours.image.data));
-      out.length = 0;
-      expect(await cli(['inspect', dcm], say)).toBe(0);
-      const j = JSON.parse(out.join(''));
-      expect(j).toMatchObject({ format: 'dicom', rows: 440, columns: 440, photometricInterpretation: 'MONOCHROME1', bitsStored: 10, hasPart10Header: false });
-    }
-    out.length = 0;
-    expect(await cli(['inspect', items[0]!.image!], say)).toBe(0);
-    expect(JSON.parse(out.join(''))).toMatchObject({ format: 'jpeg', width: 512, height: 512 });
-    await expect(cli(['convert', path.join(tmp, 'nope.dcm'), path.join(tmp, 'x.png')], say)).rejects.toThrow(/nope\.dcm: file not found/);
-    await expect(cli(['frobnicate'], say)).rejects.toThrow(/unknown command "frobnicate"/);
-    // prepare straight from a dataset adapter (registry), then resume is a no-op
-    out.length = 0;
-    const dir = path.join(tmp, 'cli-cache');
-    expect(await cli(['prepare', '--dataset', 'nih-cxr14', '--root', root, '--out', dir, '--size', '16', '--shard-size', '300', '--quiet'], say)).toBe(0);
-    expect(out.join('')).toMatch(/prepared 660 image\(s\) \(0 already done\), skipped 0/);
-    expect(openCache(dir).manifest.shards.map((s) => s.count)).toEqual([300, 300, 60]);
-    out.length = 0;
-    expect(await cli(['prepare', '--dataset', 'nih-cxr14', '--root', root, '--out', dir, '--size', '16', '--shard-size', '300', '--quiet'], say)).toBe(0);
-    expect(out.join('')).toMatch(/prepared 0 image\(s\) \(660 already done\)/);
-    await expect(cli(['prepare', '--dataset', 'nope', '--root', root, '--out', dir], say)).rejects.toThrow(/unknown dataset "nope". Valid names: chexpert, covid-chestxray/);
+    await expect(prepareDataset({ list, outDir: path.join(tmp, 'cacheA'), size: 64, log: quiet })).rejects.toThrow(/refusing to resume this cache: it was made with size 32 \(this run: 64\)/);
   });
 });

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { describeShared } from '@g2d-ts/core/testing';
 import { G2DError } from '@g2d-ts/core';
-import { boxesToMask, decodeSiimRle, encodeSiimRle, extractSections, parseCsv, parseCsvRows, readCsv, readIuReportsArchive, referenceReportText } from '../src';
+import { boxesToMask, decodeSiimRle, encodeSiimRle, extractSections, parseCsv, readCsv, readIuReportsArchive, referenceReportText } from '../src';
+import { parseCsvRows } from '../src/csv';
 
 describe('CSV', () => {
   it('quotes, embedded commas/newlines, CRLF, BOM', () => {

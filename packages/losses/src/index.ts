@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
+import { requireFinite, requireTensor } from '@g2d-ts/nn';
 
 export interface ClipLossOptions {
   /** logits = cosine similarity / temperature (default 0.07, fixed as in the reference) */
@@ -40,27 +41,6 @@ export interface ClipLossResult {
 }
 
 const fmtShape = (t: tf.Tensor) => `[${t.shape.join(', ')}]`;
-
-/** A tfjs tensor (duck-typed, so a tensor from another copy of tfjs is still recognised). */
-function isTensor(t: unknown): t is tf.Tensor {
-  return t instanceof tf.Tensor || (typeof t === 'object' && t !== null && Array.isArray((t as tf.Tensor).shape) && typeof (t as tf.Tensor).dataSync === 'function');
-}
-
-function requireTensor(t: unknown, name: string, source: string): asserts t is tf.Tensor {
-  if (!isTensor(t)) {
-    throw new G2DError(`argument "${name}" must be a tf.Tensor, got ${t === null ? 'null' : typeof t}`, { source });
-  }
-  if (t.isDisposed) throw new G2DError(`argument "${name}" is a disposed tensor`, { source });
-}
-
-function requireFinite(t: tf.Tensor, name: string, source: string): void {
-  const v = t.dataSync();
-  for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i]!)) {
-      throw new G2DError(`argument "${name}" contains ${Number.isNaN(v[i]!) ? 'NaN' : 'an infinite value'} at flat index ${i}`, { source });
-    }
-  }
-}
 
 /** `F.normalize(x, dim=-1)`: x / max(||x||_2, 1e-12) row-wise. */
 export function l2Normalize(x: tf.Tensor2D, eps = 1e-12): tf.Tensor2D {

@@ -54,14 +54,14 @@ export class BinaryAccumulator implements Accumulator<{ scores: ArrayLike<number
   }
 }
 
-/** Mean per-image Dice over batches of flattened masks. */
-export class DiceAccumulator implements Accumulator<{ pred: ArrayLike<number>[]; target: ArrayLike<number>[] }, number> {
+/** A running mean: `add(total, n)` batches, NaN before any. */
+abstract class MeanAccumulator<In> implements Accumulator<In, number> {
   private sum = 0;
   private n = 0;
-  constructor(private readonly opts: { threshold?: number; emptyScore?: number } = {}) {}
-  update({ pred, target }: { pred: ArrayLike<number>[]; target: ArrayLike<number>[] }): void {
-    if (pred.length !== target.length) throw new G2DError(`DiceAccumulator: ${pred.length} predictions but ${target.length} targets`);
-    pred.forEach((p, i) => { this.sum += dice(p, target[i]!, this.opts); this.n++; });
+  abstract update(batch: In): void;
+  protected add(total: number, n: number): void {
+    this.sum += total;
+    this.n += n;
   }
   compute(): number {
     return this.n ? this.sum / this.n : NaN;
@@ -75,23 +75,22 @@ export class DiceAccumulator implements Accumulator<{ pred: ArrayLike<number>[];
   }
 }
 
+/** Mean per-image Dice over batches of flattened masks. */
+export class DiceAccumulator extends MeanAccumulator<{ pred: ArrayLike<number>[]; target: ArrayLike<number>[] }> {
+  constructor(private readonly opts: { threshold?: number; emptyScore?: number } = {}) {
+    super();
+  }
+  update({ pred, target }: { pred: ArrayLike<number>[]; target: ArrayLike<number>[] }): void {
+    if (pred.length !== target.length) throw new G2DError(`DiceAccumulator: ${pred.length} predictions but ${target.length} targets`);
+    pred.forEach((p, i) => this.add(dice(p, target[i]!, this.opts), 1));
+  }
+}
+
 /** Accuracy over batches of integer predictions and labels. */
-export class AccuracyAccumulator implements Accumulator<{ pred: ArrayLike<number>; labels: ArrayLike<number> }, number> {
-  private ok = 0;
-  private n = 0;
+export class AccuracyAccumulator extends MeanAccumulator<{ pred: ArrayLike<number>; labels: ArrayLike<number> }> {
   update({ pred, labels }: { pred: ArrayLike<number>; labels: ArrayLike<number> }): void {
     const a = accuracy(pred, labels);
-    if (pred.length) { this.ok += a * pred.length; this.n += pred.length; }
-  }
-  compute(): number {
-    return this.n ? this.ok / this.n : NaN;
-  }
-  reset(): void {
-    this.ok = 0;
-    this.n = 0;
-  }
-  get count() {
-    return this.n;
+    if (pred.length) this.add(a * pred.length, pred.length);
   }
 }
 

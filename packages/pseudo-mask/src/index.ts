@@ -6,50 +6,44 @@
  * values and returns a brand-new constant tensor (the reference's `att_map.detach()`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError } from '@g2d-ts/core';
-import { bodyMasksFromImage, pseudoMaskFromArray, type ArrayWithShape, type ImageLayout, type PseudoMaskOptions } from './processor';
+import { requireFinite, requireTensor } from '@g2d-ts/nn';
+import { bodyMasksFromImage, pseudoMaskFromArray, type ArrayWithShape, type ImageLayout, type PseudoMaskFromArrayOptions } from './processor';
 
 export {
   pseudoMaskFromArray,
   bodyMasksFromImage,
   type ArrayWithShape,
-  type PseudoMaskOptions,
+  type PseudoMaskFromArrayOptions,
   type PseudoMaskMode,
   type ThresholdKind,
   type MaskDType,
   type ImageLayout,
 } from './processor';
-export { bilateralSmoothBinary, DEFAULT_BILATERAL, type BilateralOptions } from './paper';
+export { bilateralSmoothBinary, DEFAULT_BILATERAL, type BilateralOptions } from './bilateral';
 export { nearestIndices, numpyQuantileLinear, numpyMedianF32, numpyMeanF32 } from './numeric';
 
 /** Options of `attentionToPseudoMask`; `image` / `bodyMask` are tensors here. */
-export interface AttentionToPseudoMaskOptions extends Omit<PseudoMaskOptions, 'image' | 'bodyMask'> {
+export interface AttentionToPseudoMaskOptions extends Omit<PseudoMaskFromArrayOptions, 'image' | 'bodyMask'> {
   image?: tf.Tensor;
   bodyMask?: tf.Tensor;
 }
 
 const SRC = 'attentionToPseudoMask';
 
-/** A tfjs tensor (duck-typed, so a tensor from another copy of tfjs is still recognised). */
-function isTensor(t: unknown): t is tf.Tensor {
-  return t instanceof tf.Tensor || (typeof t === 'object' && t !== null && Array.isArray((t as tf.Tensor).shape) && typeof (t as tf.Tensor).dataSync === 'function');
-}
-
-function checkTensor(t: unknown, what: string): asserts t is tf.Tensor {
-  if (!isTensor(t)) {
-    throw new G2DError(`${what} must be a tf.Tensor, got ${t === null ? 'null' : typeof t}`, { source: SRC });
-  }
-  if (t.isDisposed) throw new G2DError(`${what} is a disposed tensor`, { source: SRC });
+/** What a tensor input of attentionToPseudoMask is: the attention argument or a paper-mode option. */
+type Input = 'attMap' | 'image' | 'bodyMask';
+function checkTensor(t: unknown, name: Input): asserts t is tf.Tensor {
+  requireTensor(t, name, { source: SRC, kind: name === 'attMap' ? 'argument' : 'option' });
 }
 
 function plainOptions(
   opts: AttentionToPseudoMaskOptions,
-  read: (t: tf.Tensor, what: string) => ArrayWithShape,
-): PseudoMaskOptions {
-  const out: PseudoMaskOptions = { ...opts, image: undefined, bodyMask: undefined };
+  read: (t: tf.Tensor, name: Input) => ArrayWithShape,
+): PseudoMaskFromArrayOptions {
+  const out: PseudoMaskFromArrayOptions = { ...opts, image: undefined, bodyMask: undefined };
   if ((opts.mode ?? 'code') === 'paper') {
-    if (opts.bodyMask !== undefined) out.bodyMask = read(opts.bodyMask, 'option "bodyMask"');
-    else if (opts.image !== undefined) out.image = read(opts.image, 'option "image"');
+    if (opts.bodyMask !== undefined) out.bodyMask = read(opts.bodyMask, 'bodyMask');
+    else if (opts.image !== undefined) out.image = read(opts.image, 'image');
   }
   return out;
 }
@@ -76,9 +70,9 @@ function toTensor(r: ReturnType<typeof pseudoMaskFromArray>): tf.Tensor4D {
  * inputs synchronously (`dataSync`); on GPU backends prefer `attentionToPseudoMaskAsync`.
  */
 export function attentionToPseudoMask(attMap: tf.Tensor4D, opts: AttentionToPseudoMaskOptions = {}): tf.Tensor4D {
-  checkTensor(attMap, 'argument "attMap"');
-  const read = (t: tf.Tensor, what: string): ArrayWithShape => {
-    checkTensor(t, what);
+  checkTensor(attMap, 'attMap');
+  const read = (t: tf.Tensor, name: Input): ArrayWithShape => {
+    checkTensor(t, name);
     return { data: t.dataSync(), shape: t.shape };
   };
   return toTensor(pseudoMaskFromArray({ data: attMap.dataSync(), shape: attMap.shape }, plainOptions(opts, read)));
@@ -86,11 +80,11 @@ export function attentionToPseudoMask(attMap: tf.Tensor4D, opts: AttentionToPseu
 
 /** `attentionToPseudoMask` reading the inputs with `await tensor.data()` (no GPU stall). */
 export async function attentionToPseudoMaskAsync(attMap: tf.Tensor4D, opts: AttentionToPseudoMaskOptions = {}): Promise<tf.Tensor4D> {
-  checkTensor(attMap, 'argument "attMap"');
+  checkTensor(attMap, 'attMap');
   const arrays = new Map<tf.Tensor, ArrayWithShape>();
   const tensors = [attMap, opts.image, opts.bodyMask].filter((t): t is tf.Tensor => t !== undefined);
   for (const [i, t] of tensors.entries()) {
-    checkTensor(t, i === 0 ? 'argument "attMap"' : t === opts.image ? 'option "image"' : 'option "bodyMask"');
+    checkTensor(t, i === 0 ? 'attMap' : t === opts.image ? 'image' : 'bodyMask');
   }
   await Promise.all(tensors.map(async (t) => arrays.set(t, { data: await t.data(), shape: t.shape })));
   const read = (t: tf.Tensor) => arrays.get(t)!;
@@ -106,13 +100,9 @@ export function bodyMask(
   image: tf.Tensor,
   opts: { imageLayout?: ImageLayout; bodyPolarity?: 'bright' | 'dark'; fillBodyHoles?: boolean; otsuBins?: number } = {},
 ): tf.Tensor4D {
-  checkTensor(image, 'argument "image"');
+  requireTensor(image, 'image', 'bodyMask');
+  requireFinite(image, 'image', 'bodyMask');
   const data = image.dataSync();
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]!)) {
-      throw new G2DError(`argument "image" contains ${Number.isNaN(data[i]!) ? 'NaN' : 'an infinite value'} at flat index ${i}`, { source: 'bodyMask' });
-    }
-  }
   const m = bodyMasksFromImage({ data, shape: image.shape }, opts);
   return tf.tensor4d(Float32Array.from(m.data), [m.shape[0], 1, m.shape[1], m.shape[2]]);
 }

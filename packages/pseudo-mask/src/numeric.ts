@@ -1,7 +1,7 @@
 /**
  * Bit-exact re-creations of the few PyTorch / numpy numerics the reference pseudo-label
  * pipeline depends on. Each one states which library routine it mirrors; the cross-check
- * fixture (test/fixtures/crosscheck.json, made by scripts/crosscheck_reference.py with the
+ * fixture (test/fixtures/crosscheck.json, made by tools/pseudo-mask/crosscheck_reference.py with the
  * real libraries) pins them down, ties and float32 rounding included.
  */
 

@@ -12,7 +12,8 @@ import {
   numpyQuantileLinear,
 } from './numeric';
 import { countRange, rowStride, setRange, writeOnes } from './bits';
-import { BinarySmoother, OtsuScratch, otsuBodyBits, type BilateralOptions } from './paper';
+import { BinarySmoother, type BilateralOptions } from './bilateral';
+import { OtsuScratch, otsuBodyBits } from './otsu';
 
 export type PseudoMaskMode = 'code' | 'paper';
 /** `'quantil'` is accepted as an alias of `'quantile'` (the reference's spelling). */
@@ -20,7 +21,7 @@ export type ThresholdKind = 'quantile' | 'mean' | 'median' | 'quantil';
 export type MaskDType = 'float32' | 'int32' | 'bool';
 export type ImageLayout = 'NCHW' | 'NHWC' | 'auto';
 
-export interface PseudoMaskOptions {
+export interface PseudoMaskFromArrayOptions {
   /** 'code' (the reference implementation, default) or 'paper' (body mask, `>=`, smoothing) */
   mode?: PseudoMaskMode;
   /** 1 (default): one mask from the mean of the heads; = heads: one mask per head */
@@ -77,7 +78,7 @@ function isPositiveInt(v: unknown): v is number {
 }
 
 /** Validates and fills in the options (errors name the option). */
-export function resolveOptions(opts: PseudoMaskOptions, heads: number): ResolvedOptions {
+export function resolveOptions(opts: PseudoMaskFromArrayOptions, heads: number): ResolvedOptions {
   const mode = opts.mode ?? 'code';
   if (mode !== 'code' && mode !== 'paper') {
     throw new G2DError(`option "mode" must be 'code' or 'paper', got ${JSON.stringify(mode)}`, { source: SRC });
@@ -354,7 +355,7 @@ export function bodyMasksFromImage(
  */
 export function pseudoMaskFromArray(
   att: ArrayWithShape,
-  options: PseudoMaskOptions = {},
+  options: PseudoMaskFromArrayOptions = {},
 ): ArrayWithShape<Float32Array | Int32Array | Uint8Array> & { shape: [number, number, number, number] } {
   const { data, shape } = att;
   if (shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
@@ -460,7 +461,7 @@ export function pseudoMaskFromArray(
  * The body masks at the output size (nearest resize) as bit rows (B x outH rows of
  * `rowStride(outW)` words), from `bodyMask` (nonzero = body) or Otsu on `image`.
  */
-function paperBodyBits(options: PseudoMaskOptions, o: ResolvedOptions, B: number, outH: number, outW: number): Int32Array {
+function paperBodyBits(options: PseudoMaskFromArrayOptions, o: ResolvedOptions, B: number, outH: number, outW: number): Int32Array {
   const S = rowStride(outW);
   if (options.bodyMask !== undefined) {
     const bm = options.bodyMask as ArrayWithShape;

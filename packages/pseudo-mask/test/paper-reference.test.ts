@@ -21,9 +21,9 @@ import {
   numpyQuantileLinear,
   pseudoMaskFromArray,
   type BilateralOptions,
-  type PseudoMaskOptions,
+  type PseudoMaskFromArrayOptions,
 } from '../src';
-import { BinarySmoother } from '../src/paper';
+import { BinarySmoother } from '../src/bilateral';
 
 // ---------------------------------------------------------------------------------------
 // references
@@ -428,7 +428,7 @@ describe('paper mode = the reference pipeline', () => {
       const quantile = rng.next();
       const smoothing = rng.next() < 0.15 ? false : rng.next() < 0.4 ? {} : randomSmoothing(rng);
       const bodyOpts = { bodyPolarity: rng.next() < 0.8 ? ('bright' as const) : ('dark' as const), fillBodyHoles: rng.next() < 0.8 };
-      const opts: PseudoMaskOptions = {
+      const opts: PseudoMaskFromArrayOptions = {
         mode: 'paper', size: [outH, outW], numMaps, threshold, quantile, smoothing, ...bodyOpts,
         image: { data: img, shape: [B, C, H, W] },
       };

@@ -2,7 +2,7 @@
  * Code mode against the reference: the goldens (the reference's own transform_att2label on
  * the shared seed-1234 inputs) and the committed cross-check fixture (the reference steps
  * re-run with torch / torchvision / numpy on inputs built to stress ties and float32
- * rounding; scripts/crosscheck_reference.py). Masks must match exactly, on every backend.
+ * rounding; tools/pseudo-mask/crosscheck_reference.py). Masks must match exactly, on every backend.
  */
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';

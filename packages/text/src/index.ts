@@ -1,4 +1,8 @@
-// BERT WordPiece tokenizer and BERT encoder with Hugging Face weight import.
+// BERT WordPiece tokenizer, BERT encoder with Hugging Face weight import and the G2D text
+// projection, as @g2d-ts/nn Modules. Hub resolution is @g2d-ts/core's; the module system @g2d-ts/nn's.
+// Side effect: registers BertModel and TextProjection with @g2d-ts/nn's saveModel / autoFromPretrained.
+import './bert/register';
+
 export {
   BertTokenizer,
   BERT_SPECIAL_TOKENS,
@@ -17,18 +21,14 @@ export { normalizeBert, preTokenizeBert, type BertNormalizerOptions } from './to
 export { BERT_BASE_CONFIG, bertConfig, parseBertConfig, readBertConfig, toHfConfig, type BertConfig, type HiddenAct } from './bert/config';
 export {
   BertModel,
+  BertLayer,
   MASK_MIN,
   WEIGHT_FILES,
-  activation,
-  bertParameterShapes,
-  mapHfKeys,
+  type BertForwardOptions,
   type BertInputs,
   type BertModelOptions,
   type BertOutput,
   type FromPretrainedOptions,
   type IdsInput,
-  type LoadReport,
 } from './bert/model';
 export { TextProjection, type TextProjectionOptions } from './projection';
-// the Hugging Face hub resolver lives in @g2d-ts/core; re-exported here so existing imports keep working
-export { cachedSnapshot, hfCacheDir, isOffline, repoFolderName, resolvePretrained, type FileSpec, type PretrainedOptions, type ResolvedFiles } from '@g2d-ts/core';

@@ -36,14 +36,14 @@ if ('skip' in ref) {
         };
         const m = await BertModel.fromPretrained(dir);
         expect(m.config).toEqual(BERT_BASE_CONFIG);
-        expect(m.numParameters).toBe(108_310_272);
-        const o = m.apply({ inputIds: e.inputs.input_ids, attentionMask: e.inputs.attention_mask, tokenTypeIds: e.inputs.token_type_ids });
+        expect(m.numParams()).toBe(108_310_272);
+        const o = m.forward({ inputIds: e.inputs.input_ids, attentionMask: e.inputs.attention_mask, tokenTypeIds: e.inputs.token_type_ids });
         const tol = { rtol: Math.max(rtol, 1e-3), atol: Math.max(atol, 1e-4) };
         expectArraysClose(o.lastHiddenState, e.last_hidden_state!.data, tol);
         expectArraysClose(o.pooledOutput!, e.pooler_output!.data, tol);
         const proj = new TextProjection();
-        proj.loadStateDict(await readCheckpoint(path.join(dir, 'proj_t.safetensors')));
-        const p = proj.apply(o.lastHiddenState, { training: true });
+        proj.loadStateDict(await readCheckpoint(path.join(dir, 'proj_t.safetensors')), { prefix: 'proj_t.' });
+        const p = proj.forward(o.lastHiddenState, { training: true });
         expectArraysClose(p, e.proj_train!.data, tol);
         tf.dispose([o.lastHiddenState, o.pooledOutput!, p]);
         proj.dispose();

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { sharedPath } from '@g2d-ts/core/testing';
 import { bertTokenizerJson } from '../src';
-import { runTextCli } from '../src/cli/run';
+import { runTextCli } from '../src/cli';
 import { tokenizerGoldens } from './helpers';
 
 async function run(argv: string[], input: string): Promise<{ code: number; out: string; err: string }> {
@@ -70,4 +71,68 @@ describe('g2d-text tokenize', () => {
     expect(r.err).toMatch(new RegExp(`${bpe.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: model.type "BPE" is not supported`));
     expect((await run(['tokenize', '--help'], '')).out).toMatch(/^usage: g2d-text tokenize/);
   });
+
+  it('rejects unknown options and stray arguments by name; --version; relative --vocab resolves against the caller', async () => {
+    const typo = await run(['tokenize', '--vocab', vocab, '--lowercse'], 'x\n');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toMatch(/unknown option --lowercse \(did you mean --lowercase\?\)/);
+    const stray = await run(['tokenize', '--vocab', vocab, 'extra.txt'], 'x\n');
+    expect(stray.code).toBe(2);
+    expect(stray.err).toMatch(/unexpected argument "extra.txt"/);
+    const v = await run(['--version'], '');
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(/^g2d-text \d+\.\d+\.\d+\n$/);
+    const so = new PassThrough();
+    let out = '';
+    so.on('data', (d) => (out += d));
+    const code = await runTextCli(['tokenize', '--vocab', 'vocab.txt'], { stdin: Readable.from(['the lungs\n']), stdout: so, stderr: new PassThrough(), cwd: tmp });
+    expect(code).toBe(0);
+    expect(out).toBe('[2,5,6,7,3]\n');
+  });
+
+  it('stdout closed by the reader (EPIPE, `| head`) ends quietly with 0', async () => {
+    let writes = 0;
+    const closedAfterOne = new Writable({
+      write(_c, _e, cb) {
+        writes++;
+        if (writes === 1) cb();
+        else cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (d) => (err += d));
+    const many = Readable.from((function* () {
+      for (let i = 0; i < 100000; i++) yield 'the lungs are clear.\n';
+    })());
+    const code = await runTextCli(['tokenize', '--vocab', vocab], { stdin: many, stdout: closedAfterOne, stderr });
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    expect(writes).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the bin itself: `g2d-text tokenize ... | head -1` prints one line and no EPIPE trace', async () => {
+    const tsx = require.resolve('tsx/cli');
+    const entry = path.join(__dirname, '../src/cli/index.ts');
+    const tsconfig = path.join(__dirname, '../../../tools/build/tsconfig.run.json');
+    const child = spawn(process.execPath, [tsx, '--tsconfig', tsconfig, entry, 'tokenize', '--vocab', vocab], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    let first = '';
+    child.stdout.on('data', (d) => {
+      first += d;
+      if (first.includes('\n')) child.stdout.destroy(); // what `head -1` does after its line
+    });
+    child.stdin.on('error', () => undefined);
+    const line = 'the lungs are clear.\n'.repeat(2000);
+    const feed = () => {
+      if (child.stdin.writable && child.stdin.write(line)) setImmediate(feed);
+      else if (child.stdin.writable) child.stdin.once('drain', feed);
+    };
+    feed();
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(first.split('\n')[0]).toBe('[2,5,6,7,8,9,10,3]');
+    expect(err).toBe('');
+    expect(code).toBe(0);
+  }, 60000);
 });

@@ -8,12 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng } from '@g2d-ts/core';
-import { Linear, MultiheadAttention } from './nn/layers';
-import { Module } from './nn/module';
+import { Linear, Module, MultiheadAttention, fromPretrainedAs, type FromPretrainedOptions } from '@g2d-ts/nn';
 
 export interface AttentionPool2dOptions {
   /** Side of the square input map (reference: image size / 32 = 8). */
-  spacialDim: number;
+  spatialDim: number;
   embedDim: number;
   numHeads: number;
   outputDim?: number;
@@ -37,23 +36,28 @@ export class AttentionPool2d extends Module {
 
   constructor(opts: AttentionPool2dOptions) {
     super({ rng: new Rng(opts.seed ?? 0) });
-    const { spacialDim, embedDim, numHeads } = opts;
+    const { spatialDim, embedDim, numHeads } = opts;
     this.config = { ...opts, outputDim: opts.outputDim ?? embedDim };
     this.positionalEmbedding = this.addParam(
       'positional_embedding',
-      this.randn([spacialDim ** 2 + 1, embedDim], 1 / Math.sqrt(embedDim)),
+      this.randn([spatialDim ** 2 + 1, embedDim], 1 / Math.sqrt(embedDim)),
     ) as tf.Variable<tf.Rank.R2>;
     this.mhsa = this.addChild('mhsa', new MultiheadAttention(embedDim, numHeads, { rng: this.rng }));
     this.c_proj = this.addChild('c_proj', new Linear(embedDim, opts.outputDim ?? embedDim, { rng: this.rng }));
   }
 
-  /** x: NHWC [B, spacialDim, spacialDim, embedDim]. */
+  /** A saved AttentionPool2d (directory with config.json, or hub id). */
+  static fromPretrained(pathOrHubId: string, opts?: FromPretrainedOptions): Promise<AttentionPool2d> {
+    return fromPretrainedAs(AttentionPool2d, pathOrHubId, opts);
+  }
+
+  /** x: NHWC [B, spatialDim, spatialDim, embedDim]. */
   forward(x: tf.Tensor4D): AttentionPoolOutput {
-    const { spacialDim, embedDim, numHeads } = this.config;
+    const { spatialDim, embedDim, numHeads } = this.config;
     const [B, H, W, C] = x.shape;
-    if (H !== spacialDim || W !== spacialDim || C !== embedDim) {
+    if (H !== spatialDim || W !== spatialDim || C !== embedDim) {
       throw new G2DError(
-        `AttentionPool2d: expected [B, ${spacialDim}, ${spacialDim}, ${embedDim}] (NHWC), got [${x.shape.join(', ')}]`,
+        `AttentionPool2d: expected [B, ${spatialDim}, ${spatialDim}, ${embedDim}] (NHWC), got [${x.shape.join(', ')}]`,
       );
     }
     return tf.tidy(() => {

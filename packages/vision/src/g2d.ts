@@ -7,8 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, type RawTensor, Rng } from '@g2d-ts/core';
 import { AttentionPool2d } from './attention-pool';
-import { Conv2d } from './nn/layers';
-import { Module } from './nn/module';
+import { Conv2d, Module, fromPretrainedAs, type FromPretrainedOptions } from '@g2d-ts/nn';
 import { ProjectionHead2d } from './projection';
 import { Unet } from './unet';
 
@@ -79,7 +78,7 @@ export class G2DVisionModel extends Module {
     this.proj_v = this.addChild('proj_v', new ProjectionHead2d({ inChannels: C[C.length - 1]!, hidden: opts.projHidden ?? 128, out: projOut, seed: `${seed}/proj_v` }));
     this.attnpool = this.addChild(
       'attnpool',
-      new AttentionPool2d({ spacialDim: imageSize / red, embedDim: projOut, numHeads: heads, outputDim: projOut, seed: `${seed}/attnpool` }),
+      new AttentionPool2d({ spatialDim: imageSize / red, embedDim: projOut, numHeads: heads, outputDim: projOut, seed: `${seed}/attnpool` }),
     );
     if (opts.pseudoConv ?? true) {
       this.pseudo_conv = this.addChild('pseudo_conv', new Conv2d(C[C.length - 2]!, projOut, 1, { rng: this.rng }));
@@ -99,19 +98,31 @@ export class G2DVisionModel extends Module {
   }
 
   /** The text side of a full reference checkpoint is not part of this model. */
-  isIgnorableKey(key: string): boolean {
+  override isIgnorableKey(key: string): boolean {
     return key.startsWith('lm_model.') || key.startsWith('proj_t.');
   }
 
-  /** The reference's get_img_emb (+ get_img_dec unless `decoder: false`). Caller disposes outputs. */
-  forward(x: tf.Tensor4D, opts: { decoder?: boolean } = {}): G2DVisionOutput {
+  /** A saved G2DVisionModel, or the image part of a reference checkpoint (`*_checkpoint.pth`…). */
+  static fromPretrained(pathOrHubId: string, opts?: FromPretrainedOptions): Promise<G2DVisionModel> {
+    return fromPretrainedAs(G2DVisionModel, pathOrHubId, opts);
+  }
+
+  /**
+   * The reference's get_img_emb (+ get_img_dec unless `decoder: false`). `training` overrides
+   * the module's mode for this call. Caller disposes outputs.
+   */
+  forward(x: tf.Tensor4D, opts: { decoder?: boolean; training?: boolean } = {}): G2DVisionOutput {
+    return this.withTraining(opts.training, () => this.run(x, opts.decoder ?? true));
+  }
+
+  private run(x: tf.Tensor4D, decoder: boolean): G2DVisionOutput {
     const pyramid = this.img_model.encoder.forward(x);
     const imgEmb = pyramid[pyramid.length - 1]!;
     const projImgEmb = this.proj_v.forward(imgEmb);
     const { pooled, weights, attnMap } = this.attnpool.forward(projImgEmb);
     weights.dispose();
     const out: G2DVisionOutput = { pyramid, imgEmb, projImgEmb, pooled, attnMap };
-    if (opts.decoder ?? true) {
+    if (decoder) {
       out.logits = tf.tidy(() => this.img_model.segmentation_head.forward(this.img_model.decoder.forward(pyramid)));
     }
     return out;

@@ -1,111 +1,43 @@
 /**
- * Saving and loading whole models: a directory with `config.json` + `model.safetensors`
- * (PyTorch layout and names, so PyTorch/smp can read the weights too), Hugging Face hub ids
- * resolved through the standard cache layout by `@g2d-ts/core`'s `resolvePretrained`
- * (~/.cache/huggingface/hub/models--org--name/snapshots/<rev>/), and bare checkpoint files whose architecture is inferred from the keys
- * (torchvision/timm ResNets, smp.Unet, the G2D reference checkpoints).
+ * Vision models in the @g2d-ts/nn model registry: every vision model class is savable
+ * (`saveModel` from @g2d-ts/nn writes config.json + model.safetensors) and loadable by name
+ * (`autoFromPretrained`, or the class's static `fromPretrained`). Importing @g2d-ts/vision
+ * registers them, plus readers for foreign formats: smp hub configs (`_model_class: 'Unet'`),
+ * timm hub configs (`architecture`), and bare checkpoints whose architecture is inferred from
+ * their keys (torchvision/timm ResNets and ViTs, smp.Unet, the G2D reference checkpoints).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import {
-  G2DError,
-  type FileSpec,
-  type PretrainedOptions,
-  type RawTensor,
-  type ResolvedFiles,
-  cachedSnapshot,
-  readCheckpoint,
-  resolvePretrained as resolveHubFiles,
-  writeSafetensors,
-} from '@g2d-ts/core';
+import { G2DError, type RawTensor } from '@g2d-ts/core';
+import { registerCheckpointReader, registerConfigReader, registerModelClass } from '@g2d-ts/nn';
 import { AttentionPool2d, type AttentionPool2dOptions } from './attention-pool';
 import { RESNET_CONFIGS, ResNet, type ResNetConfig } from './backbones/resnet';
-import { backboneFromConfig, backbones } from './backbones/registry';
+import { backbones } from './backbones/registry';
 import type { Backbone } from './backbones/types';
 import { VisionTransformer, type ViTConfig } from './backbones/vit';
 import { G2DVisionModel, type G2DVisionOptions } from './g2d';
-import { type Module, withoutRandomInit } from './nn/module';
 import { ProjectionHead2d, type ProjectionHeadOptions } from './projection';
 import { Unet } from './unet';
-import { type LoadWeightsReport, loadStateDictInto } from './weights';
 
 export type VisionModel = Backbone | Unet | G2DVisionModel | AttentionPool2d | ProjectionHead2d;
 
-const FORMAT_VERSION = 1;
-const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin', 'model.pth', 'model.pt'];
-
-/** The JSON written next to the weights. */
-export interface SavedConfig {
-  library_name: 'g2d-ts';
-  g2d_format: number;
-  g2d_class: 'ResNet' | 'VisionTransformer' | 'Unet' | 'G2DVisionModel' | 'AttentionPool2d' | 'ProjectionHead2d';
-  /** Registry name for backbones. */
-  name?: string;
-  config: Record<string, unknown>;
-}
-
-function classOf(model: Module): SavedConfig['g2d_class'] {
-  if (model instanceof ResNet) return 'ResNet';
-  if (model instanceof VisionTransformer) return 'VisionTransformer';
-  if (model instanceof Unet) return 'Unet';
-  if (model instanceof G2DVisionModel) return 'G2DVisionModel';
-  if (model instanceof AttentionPool2d) return 'AttentionPool2d';
-  if (model instanceof ProjectionHead2d) return 'ProjectionHead2d';
-  throw new G2DError(`saveModel: ${model.constructor.name} is not a savable vision model`);
-}
-
-/** Writes `dir/config.json` and `dir/model.safetensors` (both atomically). */
-export async function saveModel(model: VisionModel, dir: string, metadata: Record<string, string> = {}): Promise<void> {
-  const cls = classOf(model);
-  const cfg: SavedConfig = {
-    library_name: 'g2d-ts',
-    g2d_format: FORMAT_VERSION,
-    g2d_class: cls,
-    ...('name' in model && typeof model.name === 'string' ? { name: model.name } : {}),
-    config: (model as { config: Record<string, unknown> }).config as Record<string, unknown>,
-  };
-  await fs.promises.mkdir(dir, { recursive: true });
-  await writeSafetensors(path.join(dir, 'model.safetensors'), model.stateDict(), { format: 'pt', g2d_class: cls, ...metadata });
-  const tmp = path.join(dir, `config.json.tmp-${process.pid}`);
-  await fs.promises.writeFile(tmp, `${JSON.stringify(cfg, null, 2)}\n`);
-  await fs.promises.rename(tmp, path.join(dir, 'config.json'));
-}
-
-export interface FromPretrainedOptions extends PretrainedOptions {
-  /** Strict name/shape checking (default true). */
-  strict?: boolean;
-  /** Called with the import report. */
-  onReport?: (r: LoadWeightsReport) => void;
-}
-
-/** What a vision model directory / hub repo needs: an optional config.json and one weights file. */
-const MODEL_FILES: FileSpec[] = [
-  { anyOf: ['config.json'], optional: true },
-  // a directory/snapshot without the standard names: its only checkpoint file
-  { anyOf: WEIGHT_FILES, pattern: /\.(safetensors|pth|pt|bin)$/ },
-];
-
-const isFile = (p: string) => fs.existsSync(p) && fs.statSync(p).isFile();
-
-/** @deprecated use `cachedSnapshot(repoId, { revision, cacheDir })` from `@g2d-ts/core`. */
-export function findCachedSnapshot(repoId: string, revision = 'main', cacheDir?: string): string | null {
-  return cachedSnapshot(repoId, { revision, cacheDir });
-}
-
-/**
- * Resolves a local checkpoint file, a model directory or a hub id to a local file or directory
- * holding the weights. The directory/cache/download/offline part is `@g2d-ts/core`'s
- * `resolvePretrained` (which returns the individual files; prefer it in new code).
- */
-export async function resolvePretrained(pathOrHubId: string, opts: FromPretrainedOptions = {}): Promise<string> {
-  if (isFile(pathOrHubId)) return path.resolve(pathOrHubId);
-  return path.resolve((await resolveModelFiles(pathOrHubId, opts)).dir);
-}
-
-function resolveModelFiles(pathOrHubId: string, opts: FromPretrainedOptions): Promise<ResolvedFiles> {
-  const { revision, cacheDir, offline, accessToken, hubUrl, fetch } = opts;
-  return resolveHubFiles(pathOrHubId, MODEL_FILES, { revision, cacheDir, offline, accessToken, hubUrl, fetch });
-}
+registerModelClass('ResNet', { cls: ResNet, fromConfig: (c, saved) => new ResNet(saved.name || 'resnet', c as unknown as ResNetConfig) });
+registerModelClass('VisionTransformer', {
+  cls: VisionTransformer,
+  fromConfig: (c, saved) => new VisionTransformer(saved.name || 'vit', c as unknown as ViTConfig),
+});
+registerModelClass('Unet', {
+  cls: Unet,
+  fromConfig: (c) =>
+    new Unet({
+      encoder: String(c.encoder),
+      encoderConfig: c.encoderConfig as Record<string, unknown>,
+      decoderChannels: c.decoderChannels as number[],
+      decoderUseBatchnorm: c.decoderUseBatchnorm as boolean,
+      classes: c.classes as number,
+    }),
+});
+registerModelClass('G2DVisionModel', { cls: G2DVisionModel, fromConfig: (c) => new G2DVisionModel(c as G2DVisionOptions) });
+registerModelClass('AttentionPool2d', { cls: AttentionPool2d, fromConfig: (c) => new AttentionPool2d(c as unknown as AttentionPool2dOptions) });
+registerModelClass('ProjectionHead2d', { cls: ProjectionHead2d, fromConfig: (c) => new ProjectionHead2d(c as unknown as ProjectionHeadOptions) });
 
 const TIMM_ARCH: Record<string, string> = {
   resnet18: 'resnet18',
@@ -115,55 +47,33 @@ const TIMM_ARCH: Record<string, string> = {
   vit_base_patch16_224: 'vit_b_16',
 };
 
-/** Builds the model described by a config.json (ours, smp hub, or timm hub). */
-export function modelFromConfig(cfg: Record<string, unknown>, source = 'config.json'): VisionModel {
-  if (cfg.library_name === 'g2d-ts') {
-    const c = (cfg.config ?? {}) as Record<string, unknown>;
-    const name = String(cfg.name ?? '');
-    switch (cfg.g2d_class) {
-      case 'ResNet':
-        return new ResNet(name || 'resnet', c as unknown as ResNetConfig);
-      case 'VisionTransformer':
-        return new VisionTransformer(name || 'vit', c as unknown as ViTConfig);
-      case 'Unet':
-        return new Unet({
-          encoder: String(c.encoder),
-          encoderConfig: c.encoderConfig as Record<string, unknown>,
-          decoderChannels: c.decoderChannels as number[],
-          decoderUseBatchnorm: c.decoderUseBatchnorm as boolean,
-          classes: c.classes as number,
-        });
-      case 'G2DVisionModel':
-        return new G2DVisionModel(c as G2DVisionOptions);
-      case 'AttentionPool2d':
-        return new AttentionPool2d(c as unknown as AttentionPool2dOptions);
-      case 'ProjectionHead2d':
-        return new ProjectionHead2d(c as unknown as ProjectionHeadOptions);
-      default:
-        throw new G2DError(`unknown g2d_class "${String(cfg.g2d_class)}"`, { source });
-    }
-  }
-  if (cfg._model_class !== undefined) {
-    if (cfg._model_class !== 'Unet') throw new G2DError(`smp model class "${String(cfg._model_class)}" is not supported (only Unet)`, { source });
-    const enc = String(cfg.encoder_name);
-    if (!backbones.has(enc)) throw new G2DError(`smp encoder "${enc}" is not supported; supported: ${backbones.list().join(', ')}`, { source });
-    if (cfg.decoder_attention_type) throw new G2DError('smp decoder_attention_type is not supported', { source });
-    if (cfg.encoder_depth !== undefined && cfg.encoder_depth !== 5) throw new G2DError('only encoder_depth 5 is supported', { source });
-    return new Unet({
-      encoder: enc,
-      encoderOptions: { inChannels: (cfg.in_channels as number) ?? 3 },
-      decoderChannels: cfg.decoder_channels as number[] | undefined,
-      decoderUseBatchnorm: (cfg.decoder_use_batchnorm as boolean) ?? true,
-      classes: (cfg.classes as number) ?? 1,
-    });
-  }
-  if (typeof cfg.architecture === 'string') {
-    const arch = TIMM_ARCH[cfg.architecture];
-    if (!arch) throw new G2DError(`timm architecture "${cfg.architecture}" is not supported; supported: ${Object.keys(TIMM_ARCH).join(', ')}`, { source });
-    return backbones.create(arch, { inChannels: (cfg.in_chans as number) ?? 3 });
-  }
-  throw new G2DError('config.json describes no known model (expected g2d-ts, smp or timm format)', { source });
+/** smp hub config.json (`_model_class`), or null when it is not one. */
+function readSmpConfig(cfg: Record<string, unknown>, source: string): VisionModel | null {
+  if (cfg._model_class === undefined) return null;
+  if (cfg._model_class !== 'Unet') throw new G2DError(`smp model class "${String(cfg._model_class)}" is not supported (only Unet)`, { source });
+  const enc = String(cfg.encoder_name);
+  if (!backbones.has(enc)) throw new G2DError(`smp encoder "${enc}" is not supported; supported: ${backbones.list().join(', ')}`, { source });
+  if (cfg.decoder_attention_type) throw new G2DError('smp decoder_attention_type is not supported', { source });
+  if (cfg.encoder_depth !== undefined && cfg.encoder_depth !== 5) throw new G2DError('only encoder_depth 5 is supported', { source });
+  return new Unet({
+    encoder: enc,
+    encoderOptions: { inChannels: (cfg.in_channels as number) ?? 3 },
+    decoderChannels: cfg.decoder_channels as number[] | undefined,
+    decoderUseBatchnorm: (cfg.decoder_use_batchnorm as boolean) ?? true,
+    classes: (cfg.classes as number) ?? 1,
+  });
 }
+
+/** timm hub config.json (`architecture`), or null when it is not one. */
+function readTimmConfig(cfg: Record<string, unknown>, source: string): VisionModel | null {
+  if (typeof cfg.architecture !== 'string') return null;
+  const arch = TIMM_ARCH[cfg.architecture];
+  if (!arch) throw new G2DError(`timm architecture "${cfg.architecture}" is not supported; supported: ${Object.keys(TIMM_ARCH).join(', ')}`, { source });
+  return backbones.create(arch, { inChannels: (cfg.in_chans as number) ?? 3 });
+}
+
+registerConfigReader('smp', readSmpConfig);
+registerConfigReader('timm', readTimmConfig);
 
 function count(keys: string[], re: RegExp): number {
   const s = new Set<string>();
@@ -179,6 +89,16 @@ function count(keys: string[], re: RegExp): number {
  * smp.Unet state dicts, torchvision/timm ResNets (depth from the block counts).
  */
 export function inferModelFromStateDict(sd: Map<string, RawTensor>, source = '(state dict)'): VisionModel {
+  const m = inferVisionModel(sd, source);
+  if (m) return m;
+  const keys = [...sd.keys()];
+  throw new G2DError(
+    `cannot infer the architecture from the checkpoint keys (${keys.slice(0, 6).join(', ')}…); save a config.json beside it or build the model and call loadWeights`,
+    { source },
+  );
+}
+
+function inferVisionModel(sd: Map<string, RawTensor>, source: string): VisionModel | null {
   const keys = [...sd.keys()];
   const find = (suffix: string) => keys.find((k) => k.endsWith(suffix));
   const resnetAt = (p: string): { name: string; cfg: ResNetConfig } => {
@@ -243,11 +163,10 @@ export function inferModelFromStateDict(sd: Map<string, RawTensor>, source = '(s
       ? backbones.create('vit_b_16', { inChannels: cfg.inChannels, imageSize: cfg.imageSize })
       : new VisionTransformer('vit', cfg);
   }
-  throw new G2DError(
-    `cannot infer the architecture from the checkpoint keys (${keys.slice(0, 6).join(', ')}…); save a config.json beside it or build the model and call loadWeights`,
-    { source },
-  );
+  return null;
 }
+
+registerCheckpointReader('vision', inferVisionModel);
 
 function decoderChannels(sd: Map<string, RawTensor>, p: string): number[] {
   const out: number[] = [];
@@ -255,45 +174,3 @@ function decoderChannels(sd: Map<string, RawTensor>, p: string): number[] {
   return out;
 }
 
-/**
- * Builds a model and loads its weights from a local directory (config.json + weights), a
- * local checkpoint file (architecture inferred from its keys), or a Hugging Face hub id
- * (cache first; downloads with @huggingface/hub when online).
- */
-export async function fromPretrained(pathOrHubId: string, opts: FromPretrainedOptions = {}): Promise<VisionModel> {
-  let weights: string;
-  let model: VisionModel;
-  let sd: Map<string, RawTensor>;
-  if (isFile(pathOrHubId)) {
-    // a bare checkpoint file: the architecture comes from its keys
-    weights = path.resolve(pathOrHubId);
-    sd = await readCheckpoint(weights);
-    model = withoutRandomInit(() => inferModelFromStateDict(sd, weights));
-  } else {
-    const r = await resolveModelFiles(pathOrHubId, opts);
-    weights = r.files.get(WEIGHT_FILES[0]!)!;
-    sd = await readCheckpoint(weights);
-    const cfgPath = r.files.get('config.json');
-    if (cfgPath) {
-      let cfg: Record<string, unknown>;
-      try {
-        cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
-      } catch (e) {
-        throw new G2DError(`invalid JSON: ${(e as Error).message}`, { source: cfgPath });
-      }
-      model = withoutRandomInit(() => modelFromConfig(cfg, cfgPath));
-    } else model = withoutRandomInit(() => inferModelFromStateDict(sd, weights));
-  }
-  try {
-    const report = loadStateDictInto(model, sd, weights, { strict: opts.strict ?? true });
-    opts.onReport?.(report);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return model;
-}
-
-export { backboneFromConfig };
-/** Re-exported from `@g2d-ts/core` (accepts an explicit directory or the options). */
-export { hfCacheDir } from '@g2d-ts/core';

@@ -7,8 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@g2d-ts/core';
-import { BatchNorm, Conv2d, relu } from './nn/layers';
-import { Module } from './nn/module';
+import { BatchNorm, Conv2d, Module, fromPretrainedAs, relu, type FromPretrainedOptions } from '@g2d-ts/nn';
 
 export interface ProjectionHeadOptions {
   inChannels: number;
@@ -30,6 +29,9 @@ export class ProjectionHead2d extends Module {
     this.conv1 = this.addChild('0', new Conv2d(opts.inChannels, hidden, 1, { rng: this.rng, bias: false }));
     this.bn = this.addChild('1', new BatchNorm(hidden, { rng: this.rng, affine: false }));
     this.conv2 = this.addChild('3', new Conv2d(hidden, out, 1, { rng: this.rng, bias: false }));
+  }
+  static fromPretrained(pathOrHubId: string, opts?: FromPretrainedOptions): Promise<ProjectionHead2d> {
+    return fromPretrainedAs(ProjectionHead2d, pathOrHubId, opts);
   }
   /** x: NHWC [B, H, W, inChannels] → [B, H, W, out]. */
   forward(x: tf.Tensor4D): tf.Tensor4D {

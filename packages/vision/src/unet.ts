@@ -9,8 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng } from '@g2d-ts/core';
 import { backboneFromConfig, backbones } from './backbones/registry';
 import type { Backbone, BackboneOptions } from './backbones/types';
-import { BatchNorm, Conv2d, relu, resizeNearest } from './nn/layers';
-import { Module, type ModuleOptions } from './nn/module';
+import { BatchNorm, Conv2d, Module, ModuleList, fromPretrainedAs, relu, resizeNearest, type FromPretrainedOptions, type ModuleOptions } from '@g2d-ts/nn';
 
 /** smp's Conv2dReLU: Sequential(conv (bias only without BN), BN, ReLU) → names "0", "1". */
 class Conv2dReLU extends Module {
@@ -84,7 +83,7 @@ export class UnetDecoder extends Module {
         `UnetDecoder: ${this.decoderChannels.length} decoder channels given, but the encoder (reduction ${maxRed}) needs ${nBlocks}`,
       );
     }
-    const holder = this.addChild('blocks', new Holder({ rng: this.rng }));
+    const holder = this.addChild('blocks', new ModuleList<DecoderBlock>([], { rng: this.rng }));
     let inC = encoderChannels[encoderChannels.length - 1]!;
     for (let i = 0; i < nBlocks; i++) {
       const r = maxRed / 2 ** (i + 1);
@@ -93,7 +92,7 @@ export class UnetDecoder extends Module {
       const target = encoderReductions.findIndex((x) => x === r);
       this.plan.push({ target, skip });
       const skipC = skip > 0 ? encoderChannels[skip]! : 0;
-      this.blocks.push(holder.add(String(i), new DecoderBlock(inC, skipC, this.decoderChannels[i]!, opts.useBatchnorm ?? true, { rng: this.rng })));
+      this.blocks.push(holder.push(new DecoderBlock(inC, skipC, this.decoderChannels[i]!, opts.useBatchnorm ?? true, { rng: this.rng })));
       inC = this.decoderChannels[i]!;
     }
   }
@@ -113,12 +112,6 @@ export class UnetDecoder extends Module {
       }
       return x;
     });
-  }
-}
-
-class Holder extends Module {
-  add<M extends Module>(name: string, m: M): M {
-    return this.addChild(name, m);
   }
 }
 
@@ -195,6 +188,11 @@ export class Unet extends Module {
       decoderUseBatchnorm: opts.decoderUseBatchnorm ?? true,
       classes,
     };
+  }
+
+  /** A saved Unet (our directory, an smp hub directory, or a bare smp.Unet checkpoint). */
+  static fromPretrained(pathOrHubId: string, opts?: FromPretrainedOptions): Promise<Unet> {
+    return fromPretrainedAs(Unet, pathOrHubId, opts);
   }
 
   /** Runs encoder, decoder and head; the caller owns (and disposes) every returned tensor. */

@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackends, expectArraysClose, expectNoLeakedTensors, testBackends } from '@g2d-ts/core/testing';
-import { type Backbone, backbones, fromPretrained, saveModel } from '../src';
+import { autoFromPretrained, saveModel } from '@g2d-ts/nn';
+import { type Backbone, backbones } from '../src';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-backbones-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -122,7 +123,7 @@ describeBackends('backbone base suite', ({ backend }) => {
         const dir = path.join(tmp, `${name}-${backend}`);
         await saveModel(net, dir);
         expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).g2d_class).toBeDefined();
-        const back = (await fromPretrained(dir)) as Backbone;
+        const back = (await autoFromPretrained(dir)) as Backbone;
         back.eval();
         expect(back.name).toBe(name);
         const x = input([1, H, W, 3], 4);

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type RawTensor, readCheckpoint } from '@g2d-ts/core';
 import { describeBackends } from '@g2d-ts/core/testing';
-import { type Backbone, Unet, VisionTransformer, backbones, loadStateDictInto } from '../src';
+import { type Backbone, Unet, VisionTransformer, backbones } from '../src';
 import { expectClose, largeGoldens, nhwc, readIO } from './helpers';
 
 const dir = largeGoldens();
@@ -36,7 +36,7 @@ if (!dir) {
         it(`torchvision ${name} (${f}): every pyramid level at 64x64`, async () => {
           const io = await readIO(path.join(dir, `${name}_io.safetensors`));
           const net = backbones.create(name) as Backbone;
-          const rep = loadStateDictInto(net, await weights(f), f);
+          const rep = net.loadStateDict(await weights(f), { source: f, findPrefix: true });
           expect(rep.ignored.sort()).toEqual(['fc.bias', 'fc.weight']);
           net.eval();
           const x = nhwc(io.get('input')!) as tf.Tensor4D;
@@ -51,7 +51,7 @@ if (!dir) {
     it('timm resnet50 (timm.create_model, same names as torchvision): every pyramid level', async () => {
       const io = await readIO(path.join(dir, 'timm_resnet50_io.safetensors'));
       const net = backbones.create('resnet50') as Backbone;
-      const rep = loadStateDictInto(net, await weights('timm_resnet50.safetensors'), 'timm_resnet50.safetensors');
+      const rep = net.loadStateDict(await weights('timm_resnet50.safetensors'), { source: 'timm_resnet50.safetensors', findPrefix: true });
       expect(rep.ignored.sort()).toEqual(['fc.bias', 'fc.weight']);
       net.eval();
       const x = nhwc(io.get('input')!) as tf.Tensor4D;
@@ -64,8 +64,8 @@ if (!dir) {
     it('smp.Unet("resnet50") full state dict: pyramid, decoder output and logits at 64x64', async () => {
       const io = await readIO(path.join(dir, 'smp_unet_resnet50_io.safetensors'));
       const net = new Unet({ encoder: 'resnet50', classes: 1 });
-      const rep = loadStateDictInto(net, await weights('smp_unet_resnet50.pth'), 'smp_unet_resnet50.pth');
-      expect(rep.loaded).toBe(net.namedEntries().length);
+      const rep = net.loadStateDict(await weights('smp_unet_resnet50.pth'), { source: 'smp_unet_resnet50.pth', findPrefix: true });
+      expect(rep.loaded).toHaveLength(net.namedEntries().length);
       net.eval();
       const x = nhwc(io.get('input')!) as tf.Tensor4D;
       const out = net.forwardAll(x);
@@ -79,7 +79,7 @@ if (!dir) {
     it('torchvision ViT-B/16 (32x32 input): final tokens', async () => {
       const io = await readIO(path.join(dir, 'vit_b_16_32px_io.safetensors'));
       const vit = backbones.create('vit_b_16', { imageSize: 32 }) as VisionTransformer;
-      loadStateDictInto(vit, await weights('vit_b_16_32px.safetensors'), 'vit_b_16_32px.safetensors');
+      vit.loadStateDict(await weights('vit_b_16_32px.safetensors'), { source: 'vit_b_16_32px.safetensors', findPrefix: true });
       const x = nhwc(io.get('input')!) as tf.Tensor4D;
       const { tokens } = vit.forwardTokens(x);
       expectClose(tokens, io.get('tokens')!, 'vit tokens');

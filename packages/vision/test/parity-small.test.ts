@@ -14,11 +14,9 @@ import {
   Unet,
   VisionTransformer,
   backbones,
-  fromPretrained,
-  loadWeights,
   type ResNetConfig,
 } from '../src';
-import { toTorchLayout } from '../src/nn/module';
+import { autoFromPretrained, loadWeights, toTorchLayout } from '@g2d-ts/nn';
 import { PARITY, expectClose, fixture, nhwc, readIO } from './helpers';
 
 const TINY: Record<string, ResNetConfig> = {
@@ -98,7 +96,7 @@ describeBackends('vision parity (small fixtures)', () => {
       classes: 2,
     });
     const rep = await loadWeights(net, fixture('tiny_unet.safetensors'));
-    expect(rep.loaded).toBe(net.namedEntries().length);
+    expect(rep.loaded).toHaveLength(net.namedEntries().length);
     net.eval();
     const x = nhwc(io.get('input')!) as tf.Tensor4D;
     const out = net.forwardAll(x);
@@ -141,7 +139,7 @@ describeBackends('vision parity (small fixtures)', () => {
     await loadWeights(unet, fixture('g2d_tiny_2_encoder_decoder.pth'));
     const enc = new ResNet('tiny', G2D_ENCODER);
     const r2 = await loadWeights(enc, fixture('g2d_tiny_2_encoder.pth'));
-    expect(r2.loaded).toBe(enc.namedEntries().length);
+    expect(r2.loaded).toHaveLength(enc.namedEntries().length);
     // loading the encoder out of the full checkpoint finds the "img_model.encoder." prefix
     const enc2 = new ResNet('tiny', G2D_ENCODER);
     const r3 = await loadWeights(enc2, fixture('g2d_tiny_2_checkpoint.pth'));
@@ -156,18 +154,23 @@ describeBackends('vision parity (small fixtures)', () => {
     [unet, enc, enc2, model].forEach((m) => m.dispose());
   });
 
-  it('fromPretrained infers the architecture of each reference checkpoint file', async () => {
-    const full = await fromPretrained(fixture('g2d_tiny_2_checkpoint.pth'));
+  it('autoFromPretrained infers the architecture of each reference checkpoint file', async () => {
+    const full = await autoFromPretrained(fixture('g2d_tiny_2_checkpoint.pth'));
     expect(full).toBeInstanceOf(G2DVisionModel);
-    const ed = await fromPretrained(fixture('g2d_tiny_2_encoder_decoder.pth'));
+    const ed = await autoFromPretrained(fixture('g2d_tiny_2_encoder_decoder.pth'));
     expect(ed).toBeInstanceOf(Unet);
-    const e = await fromPretrained(fixture('g2d_tiny_2_encoder.pth'));
+    const e = await autoFromPretrained(fixture('g2d_tiny_2_encoder.pth'));
     expect(e).toBeInstanceOf(ResNet);
     expect((e as ResNet).outChannels).toEqual([3, 4, 8, 8, 16, 16]);
     // same weights as the explicit load
     const sd = await readCheckpoint(fixture('g2d_tiny_2_encoder.pth'));
     expectArraysClose(toFloat32(e.stateDict().get('layer4.0.conv2.weight')!), toFloat32(sd.get('layer4.0.conv2.weight')!), { rtol: 0, atol: 0 });
-    [full, ed, e].forEach((m) => m.dispose());
+    // the static fromPretrained of each class checks what the file holds; models come back in eval mode
+    const g = await G2DVisionModel.fromPretrained(fixture('g2d_tiny_2_checkpoint.pth'));
+    expect(g).toBeInstanceOf(G2DVisionModel);
+    expect(g.namedModules().every(([, m]) => !m.training)).toBe(true);
+    await expect(Unet.fromPretrained(fixture('g2d_tiny_2_encoder.pth'))).rejects.toThrow(/g2d_tiny_2_encoder\.pth: holds a ResNet, not a Unet/);
+    [full, ed, e, g].forEach((m) => m.dispose());
   });
 
   for (const name of ['tiny_vit', 'tiny_vit_timm']) {

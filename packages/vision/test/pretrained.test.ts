@@ -1,6 +1,7 @@
 /**
- * saveModel / fromPretrained: our safetensors + config.json format, the Hugging Face cache
- * layout (offline), smp and timm hub configs, clear errors.
+ * saveModel / autoFromPretrained (@g2d-ts/nn) with the vision models registered: our
+ * safetensors + config.json format, the Hugging Face cache layout (offline), smp and timm hub
+ * configs, clear errors.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,7 +9,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, writeSafetensors } from '@g2d-ts/core';
 import { expectArraysClose } from '@g2d-ts/core/testing';
-import { G2DVisionModel, ResNet, Unet, findCachedSnapshot, fromPretrained, hfCacheDir, resolvePretrained, saveModel, type VisionModel } from '../src';
+import { autoFromPretrained, saveModel } from '@g2d-ts/nn';
+import * as vision from '../src';
+import { G2DVisionModel, ResNet, Unet, type VisionModel } from '../src';
 
 const TINY = { block: 'bottleneck', layers: [1, 1, 1, 1], widths: [2, 2, 4, 4], stemWidth: 4 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-pretrained-'));
@@ -24,7 +27,7 @@ function sameOutputs(a: tf.Tensor | tf.Tensor[], b: tf.Tensor | tf.Tensor[]) {
 const x = tf.randomNormal([1, 64, 64, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
 afterAll(() => x.dispose());
 
-describe('saveModel / fromPretrained', () => {
+describe('saveModel / autoFromPretrained', () => {
   it('round-trips a Unet and a G2DVisionModel (weights in PyTorch layout, JSON config)', async () => {
     const unet = new Unet({ encoder: 'tiny', encoderConfig: TINY, decoderChannels: [8, 4, 4, 4, 4], classes: 2, seed: 3 });
     const g2d = new G2DVisionModel({ backbone: 'tiny', encoderConfig: TINY, imageSize: 64, projHidden: 8, projOut: 8, decoderChannels: [8, 4, 4, 4, 4], seed: 4 });
@@ -35,7 +38,7 @@ describe('saveModel / fromPretrained', () => {
       const { metadata, tensors } = await readSafetensors(path.join(dir, 'model.safetensors'));
       expect(metadata).toMatchObject({ format: 'pt', note: 'test' });
       if (name === 'unet') expect(tensors.get('encoder.conv1.weight')!.shape).toEqual([4, 3, 7, 7]); // OIHW
-      const back = await fromPretrained(dir);
+      const back = await autoFromPretrained(dir);
       expect(back.constructor).toBe(m.constructor);
       back.eval();
       if (m instanceof Unet) sameOutputs(m.forward(x), (back as Unet).forward(x));
@@ -61,7 +64,7 @@ describe('saveModel / fromPretrained', () => {
     fs.mkdirSync(path.join(repo, 'refs'), { recursive: true });
     fs.writeFileSync(path.join(repo, 'refs', 'main'), commit);
     for (const revision of [undefined, commit]) {
-      const m = (await fromPretrained('g2d-org/tiny-resnet', { cacheDir: cache, offline: true, revision })) as ResNet;
+      const m = (await autoFromPretrained('g2d-org/tiny-resnet', { cacheDir: cache, offline: true, revision })) as ResNet;
       m.eval();
       sameOutputs(net.forward(x), m.forward(x));
       m.dispose();
@@ -69,15 +72,15 @@ describe('saveModel / fromPretrained', () => {
     // HF_HUB_CACHE is honoured too
     process.env.HF_HUB_CACHE = cache;
     try {
-      const m = await fromPretrained('g2d-org/tiny-resnet', { offline: true });
+      const m = await autoFromPretrained('g2d-org/tiny-resnet', { offline: true });
       m.dispose();
     } finally {
       delete process.env.HF_HUB_CACHE;
     }
-    await expect(fromPretrained('g2d-org/not-there', { cacheDir: cache, offline: true })).rejects.toThrow(
+    await expect(autoFromPretrained('g2d-org/not-there', { cacheDir: cache, offline: true })).rejects.toThrow(
       /g2d-org\/not-there: model not available offline: nothing cached at .*models--g2d-org--not-there for revision "main"/,
     );
-    await expect(fromPretrained(path.join(tmp, 'no/such/dir'))).rejects.toThrow(/no such file or directory, and not a Hugging Face model id/);
+    await expect(autoFromPretrained(path.join(tmp, 'no/such/dir'))).rejects.toThrow(/no such file or directory, and not a Hugging Face model id/);
     net.dispose();
   });
 
@@ -87,7 +90,7 @@ describe('saveModel / fromPretrained', () => {
     const bare = path.join(tmp, 'bare');
     fs.mkdirSync(bare);
     await writeSafetensors(path.join(bare, 'resnet_epoch3.safetensors'), net.stateDict());
-    const m = (await fromPretrained(bare)) as ResNet;
+    const m = (await autoFromPretrained(bare)) as ResNet;
     m.eval();
     sameOutputs(net.forward(x), m.forward(x));
     m.dispose();
@@ -98,19 +101,17 @@ describe('saveModel / fromPretrained', () => {
     fs.mkdirSync(path.join(repo, 'refs'));
     fs.writeFileSync(path.join(repo, 'refs', 'v1'), 'b'.repeat(40));
     fs.copyFileSync(path.join(bare, 'resnet_epoch3.safetensors'), path.join(repo, 'snapshots', 'b'.repeat(40), 'resnet_epoch3.safetensors'));
-    const c = await fromPretrained('g2d-org/bare', { cacheDir: cache, revision: 'v1', offline: true });
+    const c = await autoFromPretrained('g2d-org/bare', { cacheDir: cache, revision: 'v1', offline: true });
     c.dispose();
-    // the older vision helpers are thin adapters over @g2d-ts/core
-    expect(findCachedSnapshot('g2d-org/bare', 'v1', cache)).toBe(path.join(repo, 'snapshots', 'b'.repeat(40)));
-    expect(await resolvePretrained('g2d-org/bare', { cacheDir: cache, revision: 'v1', offline: true })).toBe(path.join(repo, 'snapshots', 'b'.repeat(40)));
-    expect(hfCacheDir('/explicit')).toBe('/explicit');
+    // hub resolution is @g2d-ts/core's alone: vision has no shims of its own
+    for (const name of ['resolvePretrained', 'findCachedSnapshot', 'hfCacheDir', 'fromPretrained', 'saveModel', 'Module', 'loadWeights']) expect(name in vision).toBe(false);
     // two candidate checkpoints are ambiguous; none at all is named
     await writeSafetensors(path.join(bare, 'resnet_epoch4.safetensors'), net.stateDict());
-    await expect(fromPretrained(bare)).rejects.toThrow(`${bare}: not a complete model directory: missing one of model.safetensors / pytorch_model.bin / model.pth / model.pt`);
+    await expect(autoFromPretrained(bare)).rejects.toThrow(`${bare}: not a complete model directory: missing one of model.safetensors / pytorch_model.bin / model.pth / model.pt`);
     const empty = path.join(tmp, 'empty');
     fs.mkdirSync(empty);
     fs.writeFileSync(path.join(empty, 'config.json'), '{}');
-    await expect(fromPretrained(empty)).rejects.toThrow(/empty: not a complete model directory: missing one of model\.safetensors/);
+    await expect(autoFromPretrained(empty)).rejects.toThrow(/empty: not a complete model directory: missing one of model\.safetensors/);
     net.dispose();
   });
 
@@ -124,7 +125,7 @@ describe('saveModel / fromPretrained', () => {
       path.join(dir, 'config.json'),
       JSON.stringify({ _model_class: 'Unet', encoder_name: 'resnet18', encoder_depth: 5, encoder_weights: null, decoder_channels: [32, 16, 8, 8, 4], decoder_use_batchnorm: true, decoder_attention_type: null, in_channels: 3, classes: 1, activation: null }),
     );
-    const back = (await fromPretrained(dir)) as Unet;
+    const back = (await autoFromPretrained(dir)) as Unet;
     back.eval();
     const xs = tf.slice(x, [0, 0, 0, 0], [1, 32, 32, 3]) as tf.Tensor4D;
     sameOutputs(unet.forward(xs), back.forward(xs));
@@ -136,19 +137,19 @@ describe('saveModel / fromPretrained', () => {
     enc.set('fc.bias', { dtype: 'float32', shape: [5], data: new Float32Array(5) });
     await writeSafetensors(path.join(timm, 'model.safetensors'), enc);
     fs.writeFileSync(path.join(timm, 'config.json'), JSON.stringify({ architecture: 'resnet18', num_classes: 5 }));
-    const r = (await fromPretrained(timm)) as ResNet;
+    const r = (await autoFromPretrained(timm)) as ResNet;
     r.eval();
     sameOutputs(unet.encoder.forward(xs), r.forward(xs));
     fs.writeFileSync(path.join(timm, 'config.json'), '{ nope');
-    await expect(fromPretrained(timm)).rejects.toThrow(/timm\/config\.json: invalid JSON/);
+    await expect(autoFromPretrained(timm)).rejects.toThrow(/timm\/config\.json: invalid JSON/);
     fs.writeFileSync(path.join(timm, 'config.json'), JSON.stringify({ architecture: 'convnext_tiny' }));
-    await expect(fromPretrained(timm)).rejects.toThrow(/timm architecture "convnext_tiny" is not supported; supported: resnet18/);
+    await expect(autoFromPretrained(timm)).rejects.toThrow(/timm architecture "convnext_tiny" is not supported; supported: resnet18/);
     xs.dispose();
     [unet, back, r].forEach((m) => m.dispose());
   });
 });
 
-describe('fromPretrained downloads through @huggingface/hub (mock hub)', () => {
+describe('autoFromPretrained downloads through @huggingface/hub (mock hub)', () => {
   it('downloads config + weights into the HF cache layout, then works offline from the cache', async () => {
     const src = path.join(tmp, 'hubsrc');
     const net = new ResNet('tiny', TINY as never, { seed: 8 });
@@ -186,7 +187,7 @@ describe('fromPretrained downloads through @huggingface/hub (mock hub)', () => {
     console.debug = () => undefined; // the hub client logs each download
     let m: VisionModel;
     try {
-      m = await fromPretrained('g2d-org/hubnet', { cacheDir: cache, offline: false, hubUrl: 'https://hub.test', fetch: mockFetch });
+      m = (await autoFromPretrained('g2d-org/hubnet', { cacheDir: cache, offline: false, hubUrl: 'https://hub.test', fetch: mockFetch })) as VisionModel;
     } finally {
       console.debug = debug;
     }
@@ -197,14 +198,14 @@ describe('fromPretrained downloads through @huggingface/hub (mock hub)', () => {
     sameOutputs(net.forward(x), (m as ResNet).forward(x));
     // second time: offline, straight from the cache (no requests)
     const n = requests.length;
-    const again = await fromPretrained('g2d-org/hubnet', { cacheDir: cache, offline: true });
+    const again = await autoFromPretrained('g2d-org/hubnet', { cacheDir: cache, offline: true });
     expect(requests.length).toBe(n);
     [net, m, again].forEach((q) => q.dispose());
     // a network failure names the repo and suggests offline mode
     const failing = (async () => {
       throw new TypeError('fetch failed');
     }) as typeof fetch;
-    await expect(fromPretrained('g2d-org/other', { cacheDir: cache, offline: false, fetch: failing })).rejects.toThrow(
+    await expect(autoFromPretrained('g2d-org/other', { cacheDir: cache, offline: false, fetch: failing })).rejects.toThrow(
       /g2d-org\/other: could not download config\.json from the Hugging Face Hub \(fetch failed\); it is not in the cache at .*models--g2d-org--other either\. .*HF_HUB_OFFLINE=1/,
     );
   });

@@ -8,11 +8,12 @@ import { G2DError } from '../errors';
 import type { RawTensor } from './dtypes';
 import { readSafetensors } from './safetensors';
 import { readTorchCheckpoint, stripModulePrefix } from './torch';
-import { isZipMagic } from './zip';
+import { isZipMagic } from '../archive';
 
 export type { CheckpointDType, RawTensor } from './dtypes';
 export { toFloat32, fromFloat32, numel, DTYPE_SIZE, validateRawTensor, halfToFloat, floatToHalf } from './dtypes';
 export { readSafetensors, writeSafetensors } from './safetensors';
+export { writeTorchCheckpoint } from './torch-write';
 export { readTorchCheckpoint, loadTorchObject, findStateDict, stripModulePrefix, PyObject } from './torch';
 export { unpickle, PY_STATE, type PyCallable, type PyDict, type UnpickleOptions } from './pickle';
 

@@ -278,18 +278,13 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions, start = 0): { 
         stack.push(callOf(fnObj, args, 'REDUCE'));
         break;
       }
-      case 0x81: { // NEWOBJ
-        const args = pop();
-        const cls = pop();
-        stack.push(callOf(cls, args, 'NEWOBJ'));
-        break;
-      }
-      case 0x92: { // NEWOBJ_EX
-        const kwargs = pop();
-        const args = pop();
-        const cls = pop();
+      case 0x81: // NEWOBJ: cls, args
+      case 0x92: { // NEWOBJ_EX: cls, args, kwargs (none supported)
+        const kwargs = op === 0x92 ? pop() : undefined;
         if (kwargs instanceof Map && kwargs.size > 0) fail('NEWOBJ_EX with keyword arguments is not supported');
-        stack.push(callOf(cls, args, 'NEWOBJ_EX'));
+        const args = pop();
+        const cls = pop();
+        stack.push(callOf(cls, args, op === 0x92 ? 'NEWOBJ_EX' : 'NEWOBJ'));
         break;
       }
       case 0x69: { // INST

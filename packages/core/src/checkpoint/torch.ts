@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { G2DError } from '../errors';
 import { type CheckpointDType, DTYPE_SIZE, type RawTensor, numel, typedFromBytes } from './dtypes';
 import { type PyCallable, type PyDict, unpickle, describe } from './pickle';
-import { ZipReader, isZipMagic } from './zip';
+import { ZipReader, isZipMagic } from '../archive';
 
 /** A storage referenced by a persistent id; bytes are loaded lazily. */
 export class TorchStorage {
@@ -253,7 +253,7 @@ export async function openTorchArchive(file: string): Promise<TorchArchive> {
 }
 
 async function openZipArchive(file: string): Promise<TorchArchive> {
-  const zip = await ZipReader.open(file);
+  const zip = ZipReader.open(file);
   try {
     const pkls = [...zip.entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
     const names = [...zip.entries.keys()];
@@ -267,10 +267,10 @@ async function openZipArchive(file: string): Promise<TorchArchive> {
     const source = `${file} (${pkls[0]})`;
     let bigEndian = false;
     if (zip.entries.has(`${prefix}byteorder`)) {
-      bigEndian = new TextDecoder().decode(await zip.read(`${prefix}byteorder`)).trim() === 'big';
+      bigEndian = new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim() === 'big';
     }
     const cache = new Map<string, TorchStorage>();
-    const pkl = await zip.read(pkls[0]!);
+    const pkl = zip.read(pkls[0]!);
     const { value } = unpickle(pkl, {
       source,
       resolveGlobal: torchGlobalResolver(source),
@@ -282,17 +282,17 @@ async function openZipArchive(file: string): Promise<TorchArchive> {
       async loadStorage(s) {
         const entry = `${prefix}data/${s.key}`;
         if (!zip.entries.has(entry)) throw new G2DError(`storage record "${entry}" missing (truncated archive?)`, { source: file });
-        const b = await zip.read(entry);
+        const b = zip.read(entry);
         const es = DTYPE_SIZE[s.dtype];
         if (b.byteLength < s.numel * es) {
           throw new G2DError(`storage "${entry}" has ${b.byteLength} bytes, expected ${s.numel * es} (${s.numel} × ${s.dtype})`, { source: file });
         }
         return bigEndian ? byteswap(b, es) : b;
       },
-      close: () => zip.close(),
+      close: async () => zip.close(),
     };
   } catch (e) {
-    await zip.close();
+    zip.close();
     throw e;
   }
 }

@@ -1,15 +1,18 @@
 /**
  * JPEG lossless (ITU-T T.81 process 14, Huffman, predictors 1..7, point transform, restart
  * intervals, interleaved or one scan per component) — a compact decoder tuned for big 16-bit
- * radiographs (table-driven Huffman decoding, no per-sample allocations).
+ * radiographs (table-driven Huffman decoding, no per-sample allocations). Marker parsing,
+ * canonical Huffman tables and the bit reader: jpeg-common.ts.
  */
-interface Huff {
+import {
+  buildHuffmanTable, extend, findScanEnd, isFrameMarker, skipPastRestart, readFrameHeader, readHuffmanSegment, readRestartInterval, walkSegments,
+  type FrameHeader, type HuffmanTable,
+} from './jpeg-common';
+
+/** The canonical tables plus the two look-up tables of the hot loops. */
+interface LosslessTable extends HuffmanTable {
   /** fast table for codes of <= FAST bits: (length << 8) | symbol, 0 = not in table */
   fast: Uint16Array;
-  maxcode: Int32Array;
-  valptr: Int32Array;
-  mincode: Int32Array;
-  vals: Uint8Array;
   /**
    * combined table over the next LOOK bits: code + extra bits decoded at once into
    * (difference << 5) | total length; 0 = not resolvable in LOOK bits (use the slow path)
@@ -20,54 +23,35 @@ interface Huff {
 const FAST = 9;
 const LOOK = 12;
 
-function buildHuff(counts: Uint8Array, vals: Uint8Array): Huff {
-  const fast = new Uint16Array(1 << FAST);
-  const maxcode = new Int32Array(18).fill(-1);
-  const valptr = new Int32Array(17);
-  const mincode = new Int32Array(17);
+/** Calls `each(code, length, symbol)` for every code of the table, in canonical order. */
+function forEachCode(counts: Uint8Array, vals: Uint8Array, each: (code: number, len: number, sym: number) => void): void {
   let code = 0;
   let k = 0;
   for (let len = 1; len <= 16; len++) {
-    const n = counts[len - 1]!;
-    valptr[len] = k;
-    mincode[len] = code;
-    for (let i = 0; i < n; i++) {
-      if (len <= FAST) {
-        const base = code << (FAST - len);
-        const span = 1 << (FAST - len);
-        for (let j = 0; j < span; j++) fast[base + j] = (len << 8) | vals[k]!;
-      }
-      code++;
-      k++;
-    }
-    maxcode[len] = n ? code - 1 : -1;
+    for (let i = 0; i < counts[len - 1]!; i++, code++, k++) each(code, len, vals[k]!);
     code <<= 1;
   }
-  maxcode[17] = 0x7fffffff;
-  return { fast, maxcode, valptr, mincode, vals, look: buildLook(counts, vals) };
 }
 
-function buildLook(counts: Uint8Array, vals: Uint8Array): Int32Array {
+function buildTable(counts: Uint8Array, vals: Uint8Array): LosslessTable {
+  const fast = new Uint16Array(1 << FAST);
   const look = new Int32Array(1 << LOOK);
-  let code = 0;
-  let k = 0;
-  for (let len = 1; len <= 16; len++) {
-    const n = counts[len - 1]!;
-    for (let i = 0; i < n; i++, code++, k++) {
-      const s = vals[k]!;
-      if (len > LOOK || s > 15 || len + s > LOOK) continue;
-      const total = len + s;
-      const span = 1 << (LOOK - total);
-      for (let v = 0; v < 1 << s; v++) {
-        const diff = s === 0 ? 0 : v < 1 << (s - 1) ? v - (1 << s) + 1 : v;
-        const base = ((code << s) | v) << (LOOK - total);
-        const e = (diff << 5) | total;
-        for (let j = 0; j < span; j++) look[base + j] = e;
-      }
+  forEachCode(counts, vals, (code, len, s) => {
+    if (len <= FAST) {
+      const base = code << (FAST - len);
+      fast.fill((len << 8) | s, base, base + (1 << (FAST - len)));
     }
-    code <<= 1;
-  }
-  return look;
+    if (len > LOOK || s > 15 || len + s > LOOK) return;
+    const total = len + s;
+    const span = 1 << (LOOK - total);
+    for (let v = 0; v < 1 << s; v++) {
+      const diff = s === 0 ? 0 : extend(v, s);
+      const base = ((code << s) | v) << (LOOK - total);
+      look.fill((diff << 5) | total, base, base + span);
+    }
+  });
+  const { maxcode, valptr, mincode, vals: v } = buildHuffmanTable(counts, vals);
+  return { fast, maxcode, valptr, mincode, vals: v, look };
 }
 
 export interface LosslessResult {
@@ -80,92 +64,55 @@ export interface LosslessResult {
 }
 
 export function decodeJpegLosslessFast(buf: Uint8Array): LosslessResult {
-  const len = buf.length;
-  let p = 0;
-  const u16 = () => {
-    const v = (buf[p]! << 8) | buf[p + 1]!;
-    p += 2;
-    return v;
-  };
-  if (u16() !== 0xffd8) throw new Error('not a JPEG stream (no SOI)');
-  const tables: (Huff | undefined)[] = [];
-  let width = 0;
-  let height = 0;
-  let precision = 0;
-  let ncomp = 0;
-  let compIds: number[] = [];
+  const tables: (LosslessTable | undefined)[] = [];
+  let frame: FrameHeader | undefined;
   let restart = 0;
   // decoded as 16-bit (one monomorphic array type for the hot loops), narrowed at the end for <= 8 bits
   let out: Uint16Array | undefined;
-  while (p < len) {
-    if (buf[p] !== 0xff) {
-      p++;
-      continue;
-    }
-    const m = buf[p + 1]!;
-    p += 2;
-    if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7) || m === 0xff) {
-      if (m === 0xff) p--;
-      continue;
-    }
-    if (m === 0xd9) break;
-    const segLen = u16();
-    const segEnd = p + segLen - 2;
-    if (segEnd > len) throw new Error('truncated JPEG segment');
+  walkSegments(buf, (m, body, end) => {
     if (m === 0xc3 || m === 0xc7 || m === 0xcb || m === 0xcf) {
       if (m !== 0xc3) throw new Error(`JPEG SOF${(m - 0xc0).toString(16)} (hierarchical/arithmetic lossless) is not supported`);
-      precision = buf[p]!;
-      height = (buf[p + 1]! << 8) | buf[p + 2]!;
-      width = (buf[p + 3]! << 8) | buf[p + 4]!;
-      ncomp = buf[p + 5]!;
-      compIds = [];
-      for (let c = 0; c < ncomp; c++) {
-        compIds.push(buf[p + 6 + 3 * c]!);
-        if (buf[p + 7 + 3 * c] !== 0x11) throw new Error('subsampled lossless JPEG is not supported');
-      }
-      if (!width || !height) throw new Error('JPEG frame with zero size (DNL not supported)');
-      out = new Uint16Array(width * height * ncomp);
-    } else if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      frame = readFrameHeader(buf, body);
+      if (frame.components.some((c) => c.h !== 1 || c.v !== 1)) throw new Error('subsampled lossless JPEG is not supported');
+      if (!frame.width || !frame.height) throw new Error('JPEG frame with zero size (DNL not supported)');
+      out = new Uint16Array(frame.width * frame.height * frame.components.length);
+    } else if (isFrameMarker(m)) {
       throw new Error(`not a lossless JPEG (SOF${(m - 0xc0).toString(16)})`);
     } else if (m === 0xc4) {
-      let q = p;
-      while (q < segEnd) {
-        const tc = buf[q]! & 0x0f;
-        const counts = buf.subarray(q + 1, q + 17);
-        let n = 0;
-        for (let i = 0; i < 16; i++) n += counts[i]!;
-        tables[tc] = buildHuff(counts, buf.subarray(q + 17, q + 17 + n));
-        q += 17 + n;
-      }
+      readHuffmanSegment(buf, body, end, (_tc, th, counts, vals) => {
+        tables[th] = buildTable(counts, vals);
+      });
     } else if (m === 0xdd) {
-      restart = (buf[p]! << 8) | buf[p + 1]!;
+      restart = readRestartInterval(buf, body);
     } else if (m === 0xda) {
-      if (!out) throw new Error('SOS before SOF');
-      const ns = buf[p]!;
-      const sc: { idx: number; huff: Huff }[] = [];
+      if (!out || !frame) throw new Error('SOS before SOF');
+      const ns = buf[body]!;
+      const sc: { idx: number; huff: LosslessTable }[] = [];
       for (let c = 0; c < ns; c++) {
-        const id = buf[p + 1 + 2 * c]!;
-        const td = buf[p + 2 + 2 * c]! >> 4;
-        const idx = compIds.indexOf(id);
-        const h = tables[td];
+        const idx = frame.components.findIndex((x) => x.id === buf[body + 1 + 2 * c]);
+        const h = tables[buf[body + 2 + 2 * c]! >> 4];
         if (idx < 0 || !h) throw new Error('SOS names an unknown component or Huffman table');
         sc.push({ idx, huff: h });
       }
-      const sv = buf[p + 1 + 2 * ns]!;
-      const pt = buf[p + 3 + 2 * ns]! & 0x0f;
-      p = segEnd;
-      p =
-        ncomp === 1 && ns === 1 && restart === 0
-          ? decodeScanGray(buf, p, out, width, height, sc[0]!.huff, sv, pt, precision)
-          : decodeScan(buf, p, out, width, height, ncomp, sc, sv, pt, precision, restart);
-      continue;
+      const sv = buf[body + 1 + 2 * ns]!;
+      const pt = buf[body + 3 + 2 * ns]! & 0x0f;
+      const { width, height, precision } = frame;
+      const ncomp = frame.components.length;
+      return ncomp === 1 && ns === 1 && restart === 0
+        ? decodeScanGray(buf, end, out, width, height, sc[0]!.huff, sv, pt, precision)
+        : decodeScan(buf, end, out, width, height, ncomp, sc, sv, pt, precision, restart);
     }
-    p = segEnd;
-  }
-  if (!out) throw new Error('no lossless frame (SOF3) found');
-  return { width, height, components: ncomp, precision, data: precision <= 8 ? Uint8Array.from(out) : out };
+    return undefined;
+  });
+  if (!out || !frame) throw new Error('no lossless frame (SOF3) found');
+  const { width, height, precision } = frame;
+  return { width, height, components: frame.components.length, precision, data: precision <= 8 ? Uint8Array.from(out) : out };
 }
 
+/**
+ * Any scan: interleaved components, restart intervals. The bit reader is inlined on purpose
+ * (see INLINED below); everything around the scan loops is shared with jpeg12.ts.
+ */
 function decodeScan(
   buf: Uint8Array,
   start: number,
@@ -173,7 +120,7 @@ function decodeScan(
   width: number,
   height: number,
   ncomp: number,
-  sc: { idx: number; huff: Huff }[],
+  sc: { idx: number; huff: LosslessTable }[],
   sv: number,
   pt: number,
   precision: number,
@@ -201,8 +148,7 @@ function decodeScan(
       if (restart && mcus > 0 && mcus % restart === 0) {
         bits = 0;
         acc = 0;
-        while (p < len && !(buf[p] === 0xff && buf[p + 1]! >= 0xd0 && buf[p + 1]! <= 0xd7)) p++;
-        p += 2;
+        p = skipPastRestart(buf, p);
         hitMarker = false;
         firstLine = true;
       }
@@ -297,17 +243,22 @@ function decodeScan(
     }
     firstLine = false;
   }
-  // skip to the next marker
-  while (p < len && !(buf[p] === 0xff && buf[p + 1] !== 0 && !(buf[p + 1]! >= 0xd0 && buf[p + 1]! <= 0xd7))) p++;
-  return p;
+  return findScanEnd(buf, p);
 }
 
 /**
  * One grey component, no restart intervals (the usual radiograph): the same decoding as
  * decodeScan with the per-sample branches hoisted out of the row loop, Huffman code + extra
  * bits resolved with one table look-up when they fit in LOOK bits, and Ra kept in a register.
+ *
+ * INLINED: both scan loops keep their bit window in locals with the refill written out,
+ * instead of jpeg-common's BitReader (which jpeg12.ts uses). Measured 2026-11-29 (CPU time
+ * per decode, medians of 10, each variant in its own process, 2-core VM under load):
+ * through BitReader the restart/interleaved path took 8.1-15.0 ms vs 5.1-7.2 ms inlined
+ * (512x512 12-bit, restart every row), and this grey path 33-78 ms vs 27-36 ms inlined
+ * (the 1576x1976 10-bit CR of the dicom-decode bench): 1.3-3x slower, so they stay inlined.
  */
-function decodeScanGray(buf: Uint8Array, start: number, out: Uint16Array, width: number, height: number, h: Huff, sv: number, pt: number, precision: number): number {
+function decodeScanGray(buf: Uint8Array, start: number, out: Uint16Array, width: number, height: number, h: LosslessTable, sv: number, pt: number, precision: number): number {
   const len = buf.length;
   let p = start;
   let acc = 0;
@@ -417,6 +368,5 @@ function decodeScanGray(buf: Uint8Array, start: number, out: Uint16Array, width:
       ra = val >> pt;
     }
   }
-  while (p < len && !(buf[p] === 0xff && buf[p + 1] !== 0 && !(buf[p + 1]! >= 0xd0 && buf[p + 1]! <= 0xd7))) p++;
-  return p;
+  return findScanEnd(buf, p);
 }

@@ -253,51 +253,51 @@ function applyTable(stored: StoredArray, smin: number, lut: Uint16Array, out: Ui
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const aligned = (a: ArrayBufferView) => LE && a.byteOffset % 4 === 0;
 
-function map8to8(s: Uint8Array, lut: Uint8Array, out: Uint8Array): void {
+/**
+ * out[i] = lut[s[i]]: the whole 32-bit output words (`per` samples each) through `words` when
+ * both arrays are 4-byte aligned (s32 holds the same samples as o32, as 32-bit words), the
+ * rest one by one.
+ */
+function mapPacked<S extends Uint8Array | Uint16Array, O extends Uint8Array | Uint16Array>(
+  s: S,
+  lut: ArrayLike<number>,
+  out: O,
+  per: number,
+  words: (s32: Uint32Array, o32: Uint32Array, q: number) => void,
+): void {
   const n = out.length;
   let i = 0;
   if (aligned(s) && aligned(out)) {
-    const q = n >> 2;
-    const s32 = new Uint32Array(s.buffer, s.byteOffset, q);
-    const o32 = new Uint32Array(out.buffer, out.byteOffset, q);
+    const q = Math.floor(n / per);
+    words(new Uint32Array(s.buffer, s.byteOffset, (q * per * s.BYTES_PER_ELEMENT) / 4), new Uint32Array(out.buffer, out.byteOffset, q), q);
+    i = q * per;
+  }
+  for (; i < n; i++) out[i] = lut[s[i]!]!;
+}
+function map8to8(s: Uint8Array, lut: Uint8Array, out: Uint8Array): void {
+  mapPacked(s, lut, out, 4, (s32, o32, q) => {
     for (let k = 0; k < q; k++) {
       const w = s32[k]!;
       o32[k] = lut[w & 0xff]! | (lut[(w >>> 8) & 0xff]! << 8) | (lut[(w >>> 16) & 0xff]! << 16) | (lut[w >>> 24]! << 24);
     }
-    i = q << 2;
-  }
-  for (; i < n; i++) out[i] = lut[s[i]!]!;
+  });
 }
 function map16to8(s: Uint16Array, lut: Uint8Array, out: Uint8Array): void {
-  const n = out.length;
-  let i = 0;
-  if (aligned(s) && aligned(out)) {
-    const q = n >> 2;
-    const s32 = new Uint32Array(s.buffer, s.byteOffset, q * 2);
-    const o32 = new Uint32Array(out.buffer, out.byteOffset, q);
+  mapPacked(s, lut, out, 4, (s32, o32, q) => {
     for (let k = 0; k < q; k++) {
       const a = s32[2 * k]!;
       const b = s32[2 * k + 1]!;
       o32[k] = lut[a & 0xffff]! | (lut[a >>> 16]! << 8) | (lut[b & 0xffff]! << 16) | (lut[b >>> 16]! << 24);
     }
-    i = q << 2;
-  }
-  for (; i < n; i++) out[i] = lut[s[i]!]!;
+  });
 }
 function map16to16(s: Uint16Array, lut: Uint16Array, out: Uint16Array): void {
-  const n = out.length;
-  let i = 0;
-  if (aligned(s) && aligned(out)) {
-    const q = n >> 1;
-    const s32 = new Uint32Array(s.buffer, s.byteOffset, q);
-    const o32 = new Uint32Array(out.buffer, out.byteOffset, q);
+  mapPacked(s, lut, out, 2, (s32, o32, q) => {
     for (let k = 0; k < q; k++) {
       const w = s32[k]!;
       o32[k] = lut[w & 0xffff]! | (lut[w >>> 16]! << 16);
     }
-    i = q << 1;
-  }
-  for (; i < n; i++) out[i] = lut[s[i]!]!;
+  });
 }
 function map8to16(s: Uint8Array, lut: Uint16Array, out: Uint16Array): void {
   for (let i = 0; i < out.length; i++) out[i] = lut[s[i]!]!;

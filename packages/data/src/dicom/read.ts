@@ -3,12 +3,11 @@
  * the DICOM rules for BitsStored masking / sign extension. The result holds the *stored*
  * values (what pydicom's `pixel_array` gives), plus the metadata needed downstream.
  */
-import * as fs from 'node:fs';
 import * as dicomParserNs from 'dicom-parser';
 
 // dicom-parser ships a UMD bundle: under Node's ESM loader its API sits on `default`
 const dicomParser = ((dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs) as typeof dicomParserNs;
-import { G2DError } from '@g2d-ts/core';
+import { G2DError, readFileBytes } from '@g2d-ts/core';
 import { transferSyntax, type TransferSyntaxInfo } from './uids';
 import { decodeJpeg2000, decodeJpegBaseline, decodeJpegLossless, decodeJpegLs, jpegPrecision, type DecodedFrame } from './codecs';
 import { decodeRleFrame } from './rle';
@@ -163,7 +162,7 @@ function prepareBytes(bytes: Uint8Array, source: string): { bytes: Uint8Array; o
 }
 
 /** Parse the data set (no pixel decoding). */
-export function parseDicomBytes(input: Uint8Array, source = '<buffer>'): { dataSet: dicomParserNs.DataSet; ts: TransferSyntaxInfo; part10: boolean } {
+export function parseDicomBytes(input: Uint8Array, source = '<buffer>', parse: { untilTag?: string } = {}): { dataSet: dicomParserNs.DataSet; ts: TransferSyntaxInfo; part10: boolean } {
   const prep = prepareBytes(input, source);
   // dicom-parser inflates deflated data sets with zlib when given a Buffer
   // own a dedicated ArrayBuffer, so that an element claiming more bytes than the file has can
@@ -177,7 +176,7 @@ export function parseDicomBytes(input: Uint8Array, source = '<buffer>'): { dataS
   }
   let dataSet: dicomParserNs.DataSet;
   try {
-    dataSet = dicomParser.parseDicom(buf, prep.opts);
+    dataSet = dicomParser.parseDicom(buf, parse.untilTag ? { ...prep.opts, untilTag: parse.untilTag } : prep.opts);
   } catch (e) {
     const msg = typeof e === 'string' ? e : e instanceof Error ? e.message : String((e as { exception?: string })?.exception ?? e);
     const why = /buffer overrun|beyond the end|past the end/i.test(msg)
@@ -520,20 +519,55 @@ export async function decodeDicom(bytes: Uint8Array, opts: ReadDicomOptions = {}
 
 /** Read + decode a DICOM file from disk. */
 export async function readDicom(path: string, opts: ReadDicomOptions = {}): Promise<DicomPixels> {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new G2DError(code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read file (${code ?? e})`, { source: path, cause: e });
-  }
+  const bytes = readFileBytes(path);
   return decodeDicom(bytes, { ...opts, source: opts.source ?? path });
 }
 
-/** Metadata only (no pixel decoding), e.g. for `g2d-data inspect`. */
-export function readDicomMeta(bytes: Uint8Array, source = '<buffer>'): DicomMeta & { hasPixelData: boolean; pixelDataBytes?: number; encapsulated?: boolean; fragments?: number } {
-  const { dataSet, ts, part10 } = parseDicomBytes(bytes, source);
+/** What `readDicomMeta` adds to the header fields. */
+export interface DicomPixelDataInfo {
+  hasPixelData: boolean;
+  /** the Pixel Data element's declared length (undefined length: the encapsulated bytes found) */
+  pixelDataBytes?: number;
+  encapsulated?: boolean;
+  fragments?: number;
+  /** every byte the header promises is in the file (native: rows × columns × samples × bits × frames; encapsulated: every fragment and the sequence delimiter) */
+  pixelDataComplete: boolean;
+  /** why not, when !pixelDataComplete */
+  pixelDataProblem?: string;
+}
+
+/** Metadata only (no pixel decoding), e.g. for `g2d-data inspect`; says whether the pixel data is all there. */
+export function readDicomMeta(bytes: Uint8Array, source = '<buffer>'): DicomMeta & DicomPixelDataInfo {
+  let parsed: ReturnType<typeof parseDicomBytes>;
+  try {
+    parsed = parseDicomBytes(bytes, source);
+  } catch (e) {
+    // a file cut inside its pixel data: the header before it is still worth reporting
+    if (!(e instanceof G2DError) || !/runs past the end of the file/.test(e.message)) throw e;
+    parsed = parseDicomBytes(bytes, source, { untilTag: 'x7fe00010' });
+    if (!parsed.dataSet.elements.x7fe00010) throw e;
+  }
+  const { dataSet, ts, part10 } = parsed;
   const el = dataSet.elements.x7fe00010;
   const meta = readMeta(dataSet, ts, part10, source);
-  return { ...meta, hasPixelData: !!el, pixelDataBytes: el?.length, encapsulated: el?.encapsulatedPixelData, fragments: el?.fragments?.length };
+  const info: DicomPixelDataInfo = { hasPixelData: !!el, pixelDataBytes: el?.length, encapsulated: el?.encapsulatedPixelData, fragments: el?.fragments?.length, pixelDataComplete: false };
+  if (!el) info.pixelDataProblem = 'no Pixel Data (7FE0,0010) element';
+  else {
+    const fileBytes = dataSet.byteArray.length;
+    if (el.encapsulatedPixelData) {
+      const frags = el.fragments ?? [];
+      const cut = frags.find((f) => f.position + f.length > fileBytes);
+      if (frags.length === 0) info.pixelDataProblem = 'encapsulated pixel data has no fragments';
+      else if (cut) info.pixelDataProblem = `pixel data is truncated: fragment ${frags.indexOf(cut)} needs ${cut.length} bytes, ${Math.max(0, fileBytes - cut.position)} present`;
+      else if (el.hadUndefinedLength && !(el.length >= 0 && el.length < 0xffffffff && el.dataOffset + el.length <= fileBytes)) {
+        info.pixelDataProblem = 'pixel data is truncated: the file ends before the sequence delimiter of the encapsulated pixel data';
+      }
+    } else {
+      const need = meta.rows * meta.columns * meta.samplesPerPixel * meta.numberOfFrames * (meta.bitsAllocated >> 3);
+      const present = Math.max(0, Math.min(el.length, fileBytes - el.dataOffset));
+      if (present < need) info.pixelDataProblem = `pixel data is truncated: ${present} bytes present, ${need} expected (${meta.rows}×${meta.columns}×${meta.samplesPerPixel} samples × ${meta.bitsAllocated} bits × ${meta.numberOfFrames} frame(s))`;
+    }
+    info.pixelDataComplete = info.pixelDataProblem === undefined;
+  }
+  return { ...meta, ...info };
 }

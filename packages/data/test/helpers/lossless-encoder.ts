@@ -65,6 +65,7 @@ export function encodeJpegLossless(data: ArrayLike<number>, width: number, heigh
     firstLine = false;
   }
   flush();
-  out.push(...bytes, 0xff, 0xd9);
+  for (const b of bytes) out.push(b);
+  out.push(0xff, 0xd9);
   return Uint8Array.from(out);
 }

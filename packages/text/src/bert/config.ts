@@ -1,9 +1,11 @@
 /** BERT configuration: Hugging Face `config.json` keys, read into a checked camelCase object. */
 import * as fs from 'node:fs';
 import { G2DError } from '@g2d-ts/core';
+import { ACTIVATIONS, type ActivationName } from '@g2d-ts/nn';
 
-export type HiddenAct = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu' | 'swish' | 'tanh';
-const ACTS: HiddenAct[] = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu', 'swish', 'tanh'];
+/** transformers' `hidden_act` values (the activations of @g2d-ts/nn). */
+export type HiddenAct = ActivationName;
+const ACTS: readonly HiddenAct[] = ACTIVATIONS;
 
 export interface BertConfig {
   vocabSize: number;

@@ -1,15 +1,30 @@
 /**
- * BERT encoder in TensorFlow.js with Hugging Face `BertModel` semantics (transformers 4.36):
+ * BERT encoder on @g2d-ts/nn with Hugging Face `BertModel` semantics (transformers 4.36):
  * embeddings (word + token type + absolute position) -> LayerNorm -> dropout; post-LN encoder
  * layers (self-attention with the extended attention mask `(1 - mask) * finfo(float32).min`,
  * residual + LayerNorm, feed-forward with exact erf GELU, residual + LayerNorm); pooler =
- * tanh(dense(hidden[:, 0])). Weights are tf.Variables named and shaped as in PyTorch (Linear
- * weights [out, in]), so Hugging Face checkpoints load without reshuffling.
+ * tanh(dense(hidden[:, 0])). Every sub-module carries the Hugging Face name
+ * (`embeddings.word_embeddings`, `encoder.layer.3.attention.self.query`, `pooler.dense`…), so
+ * `stateDict()` / `loadStateDict()` speak transformers' names and PyTorch layouts.
+ * Dropout is real in training mode (seeded masks) and the identity in eval mode.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError, Rng, readCheckpoint, resolvePretrained, toFloat32, type PretrainedOptions, type RawTensor } from '@g2d-ts/core';
+import { G2DError, Rng, readCheckpoint, resolvePretrained, type PretrainedOptions, type RawTensor } from '@g2d-ts/core';
+import {
+  Dropout,
+  Embedding,
+  LayerNorm,
+  Linear,
+  Module,
+  ModuleList,
+  activation,
+  type LoadReport,
+  type LoadStateDictOptions,
+  type ModuleOptions,
+  withoutRandomInit,
+} from '@g2d-ts/nn';
 import { bertConfig, readBertConfig, type BertConfig } from './config';
 
 /** float32 finfo.min, what transformers 4.36 puts on masked attention logits. */
@@ -33,97 +48,18 @@ export interface BertOutput {
   pooledOutput: tf.Tensor2D | null;
 }
 
+export interface BertForwardOptions {
+  /** Overrides the module's train/eval mode for this call (dropout on in training). */
+  training?: boolean;
+  /** Range-check the ids on the host first (default true; reads them back: skip in hot loops on GPUs). */
+  validate?: boolean;
+}
+
 export interface BertModelOptions {
-  /** Seed of the random initialisation (normal(0, initializer_range), as transformers). */
+  /** Seed of the random initialisation (normal(0, initializer_range), as transformers) and of the dropout masks. */
   seed?: number;
   /** Build the pooler (default true). */
   addPoolingLayer?: boolean;
-  /** 'random' (default; transformers' init) or 'zeros' (weights about to be loaded). */
-  init?: 'random' | 'zeros';
-}
-
-/** Parameter names and shapes of a BertModel with this config (PyTorch layout). */
-export function bertParameterShapes(c: BertConfig, addPoolingLayer = true): Map<string, number[]> {
-  const H = c.hiddenSize;
-  const I = c.intermediateSize;
-  const m = new Map<string, number[]>([
-    ['embeddings.word_embeddings.weight', [c.vocabSize, H]],
-    ['embeddings.position_embeddings.weight', [c.maxPositionEmbeddings, H]],
-    ['embeddings.token_type_embeddings.weight', [c.typeVocabSize, H]],
-    ['embeddings.LayerNorm.weight', [H]],
-    ['embeddings.LayerNorm.bias', [H]],
-  ]);
-  for (let i = 0; i < c.numHiddenLayers; i++) {
-    const p = `encoder.layer.${i}.`;
-    for (const n of ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense']) {
-      m.set(`${p}${n}.weight`, [H, H]);
-      m.set(`${p}${n}.bias`, [H]);
-    }
-    m.set(`${p}attention.output.LayerNorm.weight`, [H]);
-    m.set(`${p}attention.output.LayerNorm.bias`, [H]);
-    m.set(`${p}intermediate.dense.weight`, [I, H]);
-    m.set(`${p}intermediate.dense.bias`, [I]);
-    m.set(`${p}output.dense.weight`, [H, I]);
-    m.set(`${p}output.dense.bias`, [H]);
-    m.set(`${p}output.LayerNorm.weight`, [H]);
-    m.set(`${p}output.LayerNorm.bias`, [H]);
-  }
-  if (addPoolingLayer) {
-    m.set('pooler.dense.weight', [H, H]);
-    m.set('pooler.dense.bias', [H]);
-  }
-  return m;
-}
-
-/** x [..., in] @ W[out, in]^T + b */
-function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const shape = x.shape;
-  const inDim = shape[shape.length - 1]!;
-  const x2 = x.reshape([-1, inDim]);
-  const y = tf.add(tf.matMul(x2, w, false, true), b);
-  return y.reshape([...shape.slice(0, -1), w.shape[0]!]);
-}
-
-/**
- * Embedding lookup table[ids]. Its gradient normally needs the UnsortedSegmentSum kernel,
- * which the wasm backend lacks; there the table gradient is a scatter-add (ScatterNd).
- */
-export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
-  if (tf.getKernel('UnsortedSegmentSum', tf.getBackend())) return tf.gather(table, ids);
-  const [V, H] = table.shape;
-  const flat = ids.reshape([-1]);
-  const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([flat]);
-    return {
-      value: tf.gather(t as tf.Tensor2D, flat),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.scatterND(saved[0]!.reshape([-1, 1]), dy as tf.Tensor2D, [V, H]),
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return (f(table) as tf.Tensor).reshape([...ids.shape, H]);
-}
-
-function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w), b);
-}
-
-export function activation(name: BertConfig['hiddenAct'], x: tf.Tensor): tf.Tensor {
-  switch (name) {
-    case 'gelu':
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-    case 'gelu_new':
-    case 'gelu_pytorch_tanh': {
-      const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
-    }
-    case 'relu':
-      return tf.relu(x);
-    case 'silu':
-    case 'swish':
-      return tf.mul(x, tf.sigmoid(x));
-    case 'tanh':
-      return tf.tanh(x);
-  }
 }
 
 function toIntTensor(x: IdsInput, what: string): tf.Tensor2D {
@@ -150,305 +86,314 @@ function checkRange(t: tf.Tensor, hi: number, what: string, key: string): void {
   }
 }
 
-export class BertModel {
-  readonly config: BertConfig;
-  /** Parameters by Hugging Face name (PyTorch layout). */
-  readonly params = new Map<string, tf.Variable>();
-  readonly hasPooler: boolean;
-  private frozen = 0;
+/** Shared construction context: config, init generator, dropout generator. */
+interface Ctx {
+  c: BertConfig;
+  init: ModuleOptions;
+  drop: ModuleOptions;
+}
 
-  constructor(config: Partial<BertConfig> = {}, opts: BertModelOptions = {}) {
-    this.config = bertConfig(config);
-    this.hasPooler = opts.addPoolingLayer ?? true;
-    this.seed = opts.seed ?? 0;
-    const random = (opts.init ?? 'random') === 'random';
-    for (const [name, shape] of bertParameterShapes(this.config, this.hasPooler)) {
-      const init = random ? this.initialValue(name, shape) : tf.zeros(shape);
-      this.params.set(name, tf.variable(init, true));
-      init.dispose();
-    }
+const dense = (ctx: Ctx, i: number, o: number) => new Linear(i, o, { ...ctx.init, init: 'normal', std: ctx.c.initializerRange });
+
+class BertEmbeddings extends Module {
+  readonly word_embeddings: Embedding;
+  readonly position_embeddings: Embedding;
+  readonly token_type_embeddings: Embedding;
+  readonly LayerNorm: LayerNorm;
+  readonly dropout: Dropout;
+  constructor(ctx: Ctx) {
+    super(ctx.init);
+    const { c } = ctx;
+    const std = c.initializerRange;
+    this.word_embeddings = this.addChild('word_embeddings', new Embedding(c.vocabSize, c.hiddenSize, { ...ctx.init, std, paddingIdx: c.padTokenId }));
+    this.position_embeddings = this.addChild('position_embeddings', new Embedding(c.maxPositionEmbeddings, c.hiddenSize, { ...ctx.init, std }));
+    this.token_type_embeddings = this.addChild('token_type_embeddings', new Embedding(c.typeVocabSize, c.hiddenSize, { ...ctx.init, std }));
+    this.LayerNorm = this.addChild('LayerNorm', new LayerNorm(c.hiddenSize, c.layerNormEps));
+    this.dropout = this.addChild('dropout', new Dropout(c.hiddenDropoutProb, ctx.drop));
   }
-
-  private readonly seed: number;
-
-  /** transformers' init: normal(0, initializer_range), zero biases (and padding row), LayerNorm 1/0. */
-  private initialValue(name: string, shape: number[]): tf.Tensor {
+  forward(ids: tf.Tensor2D, tokenTypes: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
-      if (name.endsWith('LayerNorm.weight')) return tf.ones(shape);
-      if (name.endsWith('.bias')) return tf.zeros(shape);
-      let w = tf.randomNormal(shape, 0, this.config.initializerRange, 'float32', new Rng(this.seed).fork(name).tfSeed());
-      if (name === 'embeddings.word_embeddings.weight') {
-        // the padding_idx row starts at zero, as nn.Embedding(padding_idx=pad_token_id)
-        const keep = tf.oneHot(tf.tensor1d([this.config.padTokenId], 'int32'), shape[0]!).sum(0).reshape([-1, 1]);
-        w = tf.mul(w, tf.sub(1, keep));
-      }
-      return w;
+      const L = ids.shape[1];
+      // inputs_embeds + token_type_embeddings, then + position_embeddings (transformers' order)
+      const h = tf.add(tf.add(this.word_embeddings.forward(ids), this.token_type_embeddings.forward(tokenTypes)), this.position_embeddings.forward(tf.range(0, L, 1, 'int32')));
+      return this.dropout.forward(this.LayerNorm.forward(h)) as tf.Tensor3D;
     });
   }
+}
 
-  private p(name: string): tf.Variable {
-    const v = this.params.get(name);
-    if (!v) throw new G2DError(`BertModel has no parameter "${name}"`);
-    return v;
+class BertSelfAttention extends Module {
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly dropout: Dropout;
+  private readonly heads: number;
+  constructor(ctx: Ctx) {
+    super(ctx.init);
+    const H = ctx.c.hiddenSize;
+    this.heads = ctx.c.numAttentionHeads;
+    this.query = this.addChild('query', dense(ctx, H, H));
+    this.key = this.addChild('key', dense(ctx, H, H));
+    this.value = this.addChild('value', dense(ctx, H, H));
+    this.dropout = this.addChild('dropout', new Dropout(ctx.c.attentionProbsDropoutProb, ctx.drop));
+  }
+  /** h [B, L, H], ext [B, 1, 1, L] additive mask → context [B, L, H]. */
+  forward(h: tf.Tensor3D, ext: tf.Tensor): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [B, L, H] = h.shape;
+      const nh = this.heads;
+      const dh = H / nh;
+      const split = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, L, nh, dh]), [0, 2, 1, 3]);
+      const q = split(this.query.forward(h));
+      const k = split(this.key.forward(h));
+      const v = split(this.value.forward(h));
+      const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), ext);
+      const probs = this.dropout.forward(tf.softmax(scores, -1));
+      return tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B, L, H]) as tf.Tensor3D;
+    });
+  }
+}
+
+/** dense -> dropout -> LayerNorm(x + residual): BertSelfOutput and BertOutput. */
+class BertResidualOutput extends Module {
+  readonly dense: Linear;
+  readonly LayerNorm: LayerNorm;
+  readonly dropout: Dropout;
+  constructor(ctx: Ctx, inDim: number) {
+    super(ctx.init);
+    this.dense = this.addChild('dense', dense(ctx, inDim, ctx.c.hiddenSize));
+    this.LayerNorm = this.addChild('LayerNorm', new LayerNorm(ctx.c.hiddenSize, ctx.c.layerNormEps));
+    this.dropout = this.addChild('dropout', new Dropout(ctx.c.hiddenDropoutProb, ctx.drop));
+  }
+  forward(x: tf.Tensor3D, residual: tf.Tensor3D): tf.Tensor3D {
+    return tf.tidy(() => this.LayerNorm.forward(tf.add(this.dropout.forward(this.dense.forward(x)), residual) as tf.Tensor3D));
+  }
+}
+
+class BertAttention extends Module {
+  readonly self: BertSelfAttention;
+  readonly output: BertResidualOutput;
+  constructor(ctx: Ctx) {
+    super(ctx.init);
+    this.self = this.addChild('self', new BertSelfAttention(ctx));
+    this.output = this.addChild('output', new BertResidualOutput(ctx, ctx.c.hiddenSize));
+  }
+  forward(h: tf.Tensor3D, ext: tf.Tensor): tf.Tensor3D {
+    return tf.tidy(() => this.output.forward(this.self.forward(h, ext), h));
+  }
+}
+
+class BertIntermediate extends Module {
+  readonly dense: Linear;
+  constructor(private readonly ctx: Ctx) {
+    super(ctx.init);
+    this.dense = this.addChild('dense', dense(ctx, ctx.c.hiddenSize, ctx.c.intermediateSize));
+  }
+  forward(h: tf.Tensor3D): tf.Tensor3D {
+    return tf.tidy(() => activation(this.ctx.c.hiddenAct, this.dense.forward(h)));
+  }
+}
+
+/** One encoder layer (`encoder.layer.{i}`). */
+export class BertLayer extends Module {
+  readonly attention: BertAttention;
+  readonly intermediate: BertIntermediate;
+  readonly output: BertResidualOutput;
+  constructor(ctx: Ctx) {
+    super(ctx.init);
+    this.attention = this.addChild('attention', new BertAttention(ctx));
+    this.intermediate = this.addChild('intermediate', new BertIntermediate(ctx));
+    this.output = this.addChild('output', new BertResidualOutput(ctx, ctx.c.intermediateSize));
+  }
+  forward(h: tf.Tensor3D, ext: tf.Tensor): tf.Tensor3D {
+    return tf.tidy(() => {
+      const a = this.attention.forward(h, ext);
+      return this.output.forward(this.intermediate.forward(a), a);
+    });
+  }
+}
+
+class BertEncoder extends Module {
+  readonly layer: ModuleList<BertLayer>;
+  constructor(ctx: Ctx) {
+    super(ctx.init);
+    this.layer = this.addChild('layer', new ModuleList<BertLayer>([], ctx.init));
+    for (let i = 0; i < ctx.c.numHiddenLayers; i++) this.layer.push(new BertLayer(ctx));
+  }
+}
+
+class BertPooler extends Module {
+  readonly dense: Linear;
+  constructor(ctx: Ctx) {
+    super(ctx.init);
+    this.dense = this.addChild('dense', dense(ctx, ctx.c.hiddenSize, ctx.c.hiddenSize));
+  }
+  forward(last: tf.Tensor3D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [B, , H] = last.shape;
+      return tf.tanh(this.dense.forward(tf.reshape(tf.slice(last, [0, 0, 0], [B, 1, H]), [B, H]))) as tf.Tensor2D;
+    });
+  }
+}
+
+const BUFFERS = new Set(['embeddings.position_ids', 'embeddings.token_type_ids']);
+const BERT_ROOTS = ['embeddings.', 'encoder.', 'pooler.'];
+
+export class BertModel extends Module {
+  readonly config: BertConfig;
+  readonly hasPooler: boolean;
+  readonly embeddings: BertEmbeddings;
+  readonly encoder: BertEncoder;
+  readonly pooler?: BertPooler;
+  private readonly seedValue: number;
+
+  constructor(config: Partial<BertConfig> = {}, opts: BertModelOptions = {}) {
+    const seed = opts.seed ?? 0;
+    const init = { rng: new Rng(seed) };
+    super(init);
+    this.config = bertConfig(config);
+    this.hasPooler = opts.addPoolingLayer ?? true;
+    this.seedValue = seed;
+    const ctx: Ctx = { c: this.config, init, drop: { rng: new Rng(`${seed}/dropout`) } };
+    this.embeddings = this.addChild('embeddings', new BertEmbeddings(ctx));
+    this.encoder = this.addChild('encoder', new BertEncoder(ctx));
+    if (this.hasPooler) this.pooler = this.addChild('pooler', new BertPooler(ctx));
   }
 
   /**
    * Load a Hugging Face BERT: a directory with config.json + model.safetensors or
    * pytorch_model.bin (sharded `*.index.json` too), or a hub id ("emilyalsentzer/Bio_ClinicalBERT")
-   * found in the Hugging Face cache or, when online, downloaded into it.
+   * found in the Hugging Face cache or, when online, downloaded into it. The model comes back
+   * in eval mode (as transformers' from_pretrained); `train()` turns dropout on.
    */
   static async fromPretrained(pathOrHubId: string, opts: FromPretrainedOptions = {}): Promise<BertModel> {
     const r = await resolvePretrained(pathOrHubId, [{ anyOf: ['config.json'] }, { anyOf: WEIGHT_FILES }], opts);
     const config = readBertConfig(r.files.get('config.json')!, opts.config);
     const weightsFile = r.files.get(WEIGHT_FILES[0]!)!;
     const tensors = await readWeights(pathOrHubId, weightsFile, opts);
-    const model = new BertModel(config, { addPoolingLayer: opts.addPoolingLayer, seed: opts.seed, init: 'zeros' });
+    const model = withoutRandomInit(() => new BertModel(config, { addPoolingLayer: opts.addPoolingLayer, seed: opts.seed }));
     try {
-      model.lastLoad = model.loadStateDict(tensors, { source: weightsFile, prefix: opts.prefix });
+      const report = model.loadStateDict(tensors, { source: weightsFile, prefix: opts.prefix, strict: opts.strict });
+      opts.onReport?.(report);
     } catch (e) {
       model.dispose();
       throw e;
     }
-    return model;
+    return model.eval();
   }
 
-  /** What the last loadStateDict/fromPretrained loaded, ignored and left initialised. */
-  lastLoad: LoadReport | null = null;
+  /**
+   * Forward pass. Inputs are int ids [B, L] (tensors or nested arrays). `training` overrides
+   * the module's mode for this call (dropout on in training mode). Ids are range-checked on the
+   * host first unless `validate: false`. Returns new tensors (the caller disposes them).
+   */
+  forward(inputs: BertInputs, opts: BertForwardOptions = {}): BertOutput {
+    const c = this.config;
+    return this.withTraining(opts.training, () => {
+      const [last, pooled] = tf.tidy(() => {
+        const ids = toIntTensor(inputs.inputIds, 'inputIds');
+        const [B, L] = ids.shape;
+        if (L > c.maxPositionEmbeddings) {
+          throw new G2DError(`sequence length ${L} exceeds max_position_embeddings ${c.maxPositionEmbeddings}; truncate the text (tokenizer maxLength)`);
+        }
+        const validate = opts.validate ?? true;
+        if (validate) checkRange(ids, c.vocabSize, 'inputIds', 'vocab_size');
+        const mask = inputs.attentionMask !== undefined ? toIntTensor(inputs.attentionMask, 'attentionMask') : tf.ones([B, L], 'int32');
+        const tt = inputs.tokenTypeIds !== undefined ? toIntTensor(inputs.tokenTypeIds, 'tokenTypeIds') : (tf.zeros([B, L], 'int32') as tf.Tensor2D);
+        for (const [t, name] of [
+          [mask, 'attentionMask'],
+          [tt, 'tokenTypeIds'],
+        ] as const) {
+          if (t.shape[0] !== B || t.shape[1] !== L) throw new G2DError(`${name} has shape [${t.shape.join(', ')}], inputIds [${B}, ${L}]`);
+        }
+        if (validate) checkRange(tt, c.typeVocabSize, 'tokenTypeIds', 'type_vocab_size');
+        // extended attention mask [B, 1, 1, L]
+        const ext = tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, 'float32')), MASK_MIN), [B, 1, 1, L]);
+        let h = this.embeddings.forward(ids, tt);
+        for (const layer of this.encoder.layer) h = layer.forward(h, ext);
+        return this.pooler ? [h, this.pooler.forward(h)] : [h];
+      }) as [tf.Tensor3D, tf.Tensor2D?];
+      return { lastHiddenState: last, pooledOutput: pooled ?? null };
+    });
+  }
 
-  /** Number of parameters. */
-  get numParameters(): number {
+  /**
+   * Freezes encoder layers 0..n-1 and unfreezes layers n.. (the embeddings and the pooler are
+   * left as they are): the G2D recipe freezes 9 of 12 and keeps the embeddings trainable.
+   */
+  freezeEncoderLayers(n: number): this {
+    const L = this.config.numHiddenLayers;
+    if (!Number.isInteger(n) || n < 0 || n > L) throw new G2DError(`freezeEncoderLayers(${n}): must be an integer in [0, ${L}] (num_hidden_layers)`);
+    const names = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `encoder.layer.${from + i}`);
+    if (n > 0) this.freeze(names(0, n));
+    if (n < L) this.unfreeze(names(n, L));
+    return this;
+  }
+
+  /** How many leading encoder layers are entirely frozen. */
+  get frozenEncoderLayers(): number {
     let n = 0;
-    for (const v of this.params.values()) n += v.size;
+    for (const l of this.encoder.layer) {
+      if (l.trainableVariables().length) break;
+      n++;
+    }
     return n;
   }
 
-  /**
-   * Freeze the first `n` encoder layers (their variables become non-trainable); the
-   * embeddings, the later layers and the pooler stay trainable. The G2D recipe freezes 9 of 12.
-   */
-  freezeLayers(n: number): void {
-    if (!Number.isInteger(n) || n < 0 || n > this.config.numHiddenLayers) {
-      throw new G2DError(`freezeLayers(${n}): must be an integer in [0, ${this.config.numHiddenLayers}] (num_hidden_layers)`);
-    }
-    this.frozen = n;
-    for (const [name, v] of this.params) {
-      const m = /^encoder\.layer\.(\d+)\./.exec(name);
-      v.trainable = !(m && Number(m[1]) < n);
-    }
+  /** Legacy LayerNorm names (`gamma`/`beta`) of old BERT checkpoints. */
+  override translateKey(key: string): string {
+    return key.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
   }
 
-  get frozenLayers(): number {
-    return this.frozen;
+  /** Buffers (`position_ids`, `token_type_ids`), pre-training heads, and the pooler of a model built without one. */
+  override isIgnorableKey(key: string): boolean {
+    if (BUFFERS.has(key) || !BERT_ROOTS.some((r) => key.startsWith(r))) return true;
+    return !this.hasPooler && key.startsWith('pooler.');
   }
 
-  /** The variables an optimizer should update (respects freezeLayers). */
-  trainableVariables(): tf.Variable[] {
-    return [...this.params.values()].filter((v) => v.trainable);
-  }
-
-  /** Variables by name ({name: variable}), e.g. for tf optimizers' varList or saving. */
-  namedVariables(): Record<string, tf.Variable> {
-    return Object.fromEntries(this.params);
-  }
-
-  /**
-   * Forward pass. Inputs are int ids [B, L] (tensors or nested arrays); `training` turns on
-   * dropout (`seed` makes it repeatable). Ids are range-checked on the host first unless
-   * `validate: false`. Returns new tensors (the caller disposes them).
-   */
-  apply(inputs: BertInputs, opts: { training?: boolean; seed?: number; validate?: boolean } = {}): BertOutput {
+  protected override describeForLoad(): string {
     const c = this.config;
-    const training = opts.training ?? false;
-    const [last, pooled] = tf.tidy(() => {
-      const ids = toIntTensor(inputs.inputIds, 'inputIds');
-      const [B, L] = ids.shape;
-      if (L > c.maxPositionEmbeddings) {
-        throw new G2DError(`sequence length ${L} exceeds max_position_embeddings ${c.maxPositionEmbeddings}; truncate the text (tokenizer maxLength)`);
-      }
-      const validate = opts.validate ?? true; // reads ids back to the host: skip in hot loops on GPUs
-      if (validate) checkRange(ids, c.vocabSize, 'inputIds', 'vocab_size');
-      const mask = inputs.attentionMask !== undefined ? toIntTensor(inputs.attentionMask, 'attentionMask') : tf.ones([B, L], 'int32');
-      const tt = inputs.tokenTypeIds !== undefined ? toIntTensor(inputs.tokenTypeIds, 'tokenTypeIds') : tf.zeros([B, L], 'int32');
-      for (const [t, name] of [
-        [mask, 'attentionMask'],
-        [tt, 'tokenTypeIds'],
-      ] as const) {
-        if (t.shape[0] !== B || t.shape[1] !== L) throw new G2DError(`${name} has shape [${t.shape.join(', ')}], inputIds [${B}, ${L}]`);
-      }
-      if (validate) checkRange(tt, c.typeVocabSize, 'tokenTypeIds', 'type_vocab_size');
-      const dropout = (x: tf.Tensor, rate: number, salt: number): tf.Tensor =>
-        training && rate > 0 ? tf.dropout(x, rate, undefined, opts.seed !== undefined ? opts.seed * 1000 + salt : undefined) : x;
-
-      // embeddings: inputs_embeds + token_type_embeddings, then + position_embeddings
-      const wordEmb = embeddingLookup(this.p('embeddings.word_embeddings.weight') as tf.Tensor2D, ids);
-      const typeEmb = embeddingLookup(this.p('embeddings.token_type_embeddings.weight') as tf.Tensor2D, tt);
-      const posEmb = embeddingLookup(this.p('embeddings.position_embeddings.weight') as tf.Tensor2D, tf.range(0, L, 1, 'int32'));
-      let h = tf.add(tf.add(wordEmb, typeEmb), posEmb);
-      h = layerNorm(h, this.p('embeddings.LayerNorm.weight'), this.p('embeddings.LayerNorm.bias'), c.layerNormEps);
-      h = dropout(h, c.hiddenDropoutProb, 0);
-
-      // extended attention mask [B, 1, 1, L]
-      const ext = tf.mul(tf.sub(1, tf.cast(mask, 'float32')), MASK_MIN).reshape([B, 1, 1, L]);
-      const nh = c.numAttentionHeads;
-      const dh = c.hiddenSize / nh;
-      const scale = Math.sqrt(dh);
-      const heads = (x: tf.Tensor): tf.Tensor => x.reshape([B, L, nh, dh]).transpose([0, 2, 1, 3]);
-
-      for (let i = 0; i < c.numHiddenLayers; i++) {
-        const p = (n: string) => this.p(`encoder.layer.${i}.${n}`);
-        const q = heads(linear(h, p('attention.self.query.weight'), p('attention.self.query.bias')));
-        const k = heads(linear(h, p('attention.self.key.weight'), p('attention.self.key.bias')));
-        const v = heads(linear(h, p('attention.self.value.weight'), p('attention.self.value.bias')));
-        const scores = tf.add(tf.div(tf.matMul(q, k, false, true), scale), ext);
-        const probs = dropout(tf.softmax(scores, -1), c.attentionProbsDropoutProb, 10 + 3 * i);
-        const ctx = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([B, L, c.hiddenSize]);
-        let a = linear(ctx, p('attention.output.dense.weight'), p('attention.output.dense.bias'));
-        a = dropout(a, c.hiddenDropoutProb, 11 + 3 * i);
-        a = layerNorm(tf.add(a, h), p('attention.output.LayerNorm.weight'), p('attention.output.LayerNorm.bias'), c.layerNormEps);
-        const inter = activation(c.hiddenAct, linear(a, p('intermediate.dense.weight'), p('intermediate.dense.bias')));
-        let o = linear(inter, p('output.dense.weight'), p('output.dense.bias'));
-        o = dropout(o, c.hiddenDropoutProb, 12 + 3 * i);
-        h = layerNorm(tf.add(o, a), p('output.LayerNorm.weight'), p('output.LayerNorm.bias'), c.layerNormEps);
-      }
-      const last = h as tf.Tensor3D;
-      let pooled: tf.Tensor2D | null = null;
-      if (this.hasPooler) {
-        const first = last.slice([0, 0, 0], [B, 1, c.hiddenSize]).reshape([B, c.hiddenSize]);
-        pooled = tf.tanh(linear(first, this.p('pooler.dense.weight'), this.p('pooler.dense.bias'))) as tf.Tensor2D;
-      }
-      return pooled ? [last, pooled] : [last];
-    }) as [tf.Tensor3D, tf.Tensor2D?];
-    return { lastHiddenState: last, pooledOutput: pooled ?? null };
+    return (
+      `BertModel (vocab_size ${c.vocabSize}, hidden_size ${c.hiddenSize}, num_hidden_layers ${c.numHiddenLayers}, ` +
+      `intermediate_size ${c.intermediateSize}, max_position_embeddings ${c.maxPositionEmbeddings}, type_vocab_size ${c.typeVocabSize})`
+    );
   }
 
   /**
-   * Copy a Hugging Face state dict (BertModel, or BertFor*: a `bert.` prefix is found and the
-   * heads are ignored) into this model. Every key that does not fit the config is reported in
-   * one G2DError: missing, unexpected and wrong-shaped parameters, each listed by name.
+   * Loads a Hugging Face state dict (BertModel, BertFor… or a G2D checkpoint: the prefix —
+   * `bert.`, `lm_model.`… — is found unless given; heads and buffers are ignored). A missing
+   * pooler is initialised from the seed and reported under `missing`, as transformers does.
    */
-  loadStateDict(tensors: Map<string, RawTensor>, opts: { source?: string; prefix?: string } = {}): LoadReport {
-    const source = opts.source ?? 'state dict';
-    const expected = bertParameterShapes(this.config, this.hasPooler);
-    const { mapped, ignored } = mapHfKeys(tensors, opts.prefix, source);
-    const missing: string[] = [];
-    const mismatched: string[] = [];
-    const unexpected: string[] = [];
-    const initialized: string[] = [];
-    for (const [name, shape] of expected) {
-      const t = mapped.get(name);
-      if (!t) {
-        // transformers initialises a missing pooler and warns; do the same (reported)
-        if (name.startsWith('pooler.')) initialized.push(name);
-        else missing.push(name);
-      } else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-        mismatched.push(`${t.key} [${t.shape.join(', ')}] (expected [${shape.join(', ')}])`);
-      } else if (!['float32', 'float16', 'bfloat16', 'float64'].includes(t.tensor.dtype)) {
-        mismatched.push(`${t.key} has dtype ${t.tensor.dtype} (expected a float type)`);
-      }
+  override loadStateDict(sd: Map<string, RawTensor>, opts: LoadStateDictOptions = {}): LoadReport {
+    const allow = opts.allowMissing;
+    const report = super.loadStateDict(sd, {
+      findPrefix: true,
+      ...opts,
+      allowMissing: (n) => n.startsWith('pooler.') || (allow?.(n) ?? false),
+    });
+    if (this.pooler && report.missing.some((n) => n.startsWith('pooler.'))) {
+      const w = this.pooler.dense.weight;
+      const b = this.pooler.dense.bias!;
+      tf.tidy(() => {
+        w.assign(tf.randomNormal(w.shape, 0, this.config.initializerRange, 'float32', new Rng(this.seedValue).fork('pooler').tfSeed()));
+        b.assign(tf.zerosLike(b));
+      });
     }
-    for (const [name, t] of mapped) if (!expected.has(name)) unexpected.push(t.key);
-    if (missing.length || mismatched.length || unexpected.length) {
-      const c = this.config;
-      const parts = [
-        missing.length ? `missing ${missing.length} key(s): ${missing.join(', ')}` : '',
-        unexpected.length ? `unexpected ${unexpected.length} key(s): ${unexpected.join(', ')}` : '',
-        mismatched.length ? `${mismatched.length} key(s) with the wrong shape: ${mismatched.join('; ')}` : '',
-      ].filter(Boolean);
-      throw new G2DError(
-        `checkpoint does not fit the BERT config (vocab_size ${c.vocabSize}, hidden_size ${c.hiddenSize}, num_hidden_layers ${c.numHiddenLayers}, ` +
-          `intermediate_size ${c.intermediateSize}, max_position_embeddings ${c.maxPositionEmbeddings}, type_vocab_size ${c.typeVocabSize}): ${parts.join('; ')}`,
-        { source },
-      );
-    }
-    for (const name of initialized) {
-      const init = this.initialValue(name, expected.get(name)!);
-      this.params.get(name)!.assign(init);
-      init.dispose();
-    }
-    const loaded: string[] = [];
-    for (const [name, t] of mapped) {
-      const v = this.params.get(name)!;
-      const data = toFloat32(t.tensor);
-      tf.tidy(() => v.assign(tf.tensor(data, t.shape, 'float32')));
-      loaded.push(name);
-    }
-    this.lastLoad = { loaded, ignored, initialized };
-    return this.lastLoad;
+    return report;
   }
-
-  /** Parameters as a Hugging Face BertModel state dict (float32). */
-  stateDict(): Map<string, RawTensor> {
-    const out = new Map<string, RawTensor>();
-    for (const [name, v] of this.params) out.set(name, { dtype: 'float32', shape: [...v.shape], data: v.dataSync() as Float32Array });
-    return out;
-  }
-
-  dispose(): void {
-    for (const v of this.params.values()) v.dispose();
-    this.params.clear();
-  }
-}
-
-export interface LoadReport {
-  /** Parameters set from the checkpoint. */
-  loaded: string[];
-  /** Checkpoint keys that are not part of a BertModel (pre-training heads, buffers, other modules). */
-  ignored: string[];
-  /** Parameters missing from the checkpoint that keep their random init (only the pooler, as transformers does). */
-  initialized: string[];
-}
-
-const BERT_ROOTS = ['embeddings.', 'encoder.', 'pooler.'];
-const BUFFERS = new Set(['embeddings.position_ids', 'embeddings.token_type_ids']);
-
-/**
- * Map checkpoint keys to BertModel names: find the prefix in front of
- * `embeddings.word_embeddings.weight` (e.g. `bert.`, `lm_model.`), rename legacy LayerNorm
- * `gamma`/`beta`, drop buffers; keys outside the BERT module are returned as ignored.
- */
-export function mapHfKeys(
-  tensors: Map<string, RawTensor>,
-  prefix: string | undefined,
-  source: string,
-): { mapped: Map<string, { key: string; shape: number[]; tensor: RawTensor }>; ignored: string[] } {
-  const anchor = 'embeddings.word_embeddings.weight';
-  let pre = prefix;
-  if (pre === undefined) {
-    const cands = [...tensors.keys()].filter((k) => k === anchor || k.endsWith('.' + anchor)).map((k) => k.slice(0, k.length - anchor.length));
-    if (cands.length > 1) {
-      throw new G2DError(`several BERT models in this checkpoint (prefixes ${cands.map((c) => JSON.stringify(c)).join(', ')}); pass the prefix to use`, { source });
-    }
-    if (cands.length === 0) {
-      const legacy = [...tensors.keys()].find((k) => k.endsWith('embeddings.word_embeddings.weight'));
-      pre = legacy ? legacy.slice(0, legacy.length - anchor.length) : '';
-    } else pre = cands[0]!;
-  }
-  const mapped = new Map<string, { key: string; shape: number[]; tensor: RawTensor }>();
-  const ignored: string[] = [];
-  for (const [key, tensor] of tensors) {
-    if (!key.startsWith(pre)) {
-      ignored.push(key);
-      continue;
-    }
-    let name = key.slice(pre.length);
-    if (!BERT_ROOTS.some((r) => name.startsWith(r)) || BUFFERS.has(name)) {
-      ignored.push(key);
-      continue;
-    }
-    name = name.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
-    mapped.set(name, { key, shape: tensor.shape, tensor });
-  }
-  return { mapped, ignored };
 }
 
 export interface FromPretrainedOptions extends PretrainedOptions {
   /** Override config.json values. */
   config?: Partial<BertConfig>;
   addPoolingLayer?: boolean;
-  /** Key prefix of the BERT module in the checkpoint (found automatically when unique). */
+  /** Key prefix of the BERT module in the checkpoint (default: found from the names and shapes). */
   prefix?: string;
-  /** Seed for parameters the checkpoint lacks (the pooler of some checkpoints). */
+  /** Seed for parameters the checkpoint lacks (the pooler of some checkpoints) and for dropout masks. */
   seed?: number;
+  /** Missing/unexpected keys are errors (default true; a missing pooler is always allowed and initialised). */
+  strict?: boolean;
+  /** Called with the load report. */
+  onReport?: (r: LoadReport) => void;
 }
 
 /** Weight files in the order transformers prefers them. */

@@ -199,7 +199,12 @@ export class BertTokenizer {
     const sp = this.specialTokens;
     const absent = [sp.pad, sp.unk, sp.cls, sp.sep].filter((t) => this.tok.token_to_id(t) === undefined);
     if (absent.length) throw new G2DError(`the vocabulary lacks the special token(s) ${absent.join(', ')}`, { source });
-    this.numSpecial = this.postProcess([]).length;
+    try {
+      // also proves the post_processor usable: a malformed one fails inside the library here
+      this.numSpecial = this.postProcess([]).length;
+    } catch (e) {
+      throw new G2DError(`post_processor is malformed: ${e instanceof Error ? e.message : String(e)}`, { source, cause: e });
+    }
   }
 
   /** Build from a BERT vocab.txt (file path) or from its tokens in id order. */

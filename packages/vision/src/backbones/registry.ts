@@ -1,11 +1,12 @@
-import { createRegistry } from '@g2d-ts/core';
+import { IMAGENET_NORMALIZATION, createRegistry, type NormalizationConfig } from '@g2d-ts/core';
 import { RESNET_CONFIGS, ResNet, type ResNetConfig } from './resnet';
 import type { Backbone, BackboneOptions } from './types';
 import { VIT_CONFIGS, VisionTransformer, type ViTConfig } from './vit';
 
 /**
  * Backbone registry: `backbones.create('resnet50', { inChannels: 1 })`, `backbones.list()`.
- * Unknown names fail with the list of valid ones. `meta(name)` gives outChannels/reductions.
+ * Unknown names fail with the list of valid ones. `meta(name)` gives outChannels/reductions and
+ * `pretrainedCfg` (a `NormalizationConfig`: mean/std/input size/interpolation of the weights).
  */
 export const backbones = createRegistry<BackboneOptions, Backbone>('backbone');
 
@@ -15,6 +16,8 @@ for (const [name, cfg] of Object.entries(RESNET_CONFIGS)) {
     family: 'resnet',
     outChannels: [3, 64, 64 * exp, 128 * exp, 256 * exp, 512 * exp],
     reductions: [1, 2, 4, 8, 16, 32],
+    // torchvision IMAGENET1K_V1 weights (the data transforms take this as `normalization`)
+    pretrainedCfg: IMAGENET_NORMALIZATION,
   });
 }
 for (const [name, cfg] of Object.entries(VIT_CONFIGS)) {
@@ -22,6 +25,7 @@ for (const [name, cfg] of Object.entries(VIT_CONFIGS)) {
     family: 'vit',
     outChannels: [3, cfg.hiddenDim],
     reductions: [1, cfg.patchSize],
+    pretrainedCfg: { ...IMAGENET_NORMALIZATION, inputSize: [3, cfg.imageSize, cfg.imageSize] } satisfies NormalizationConfig,
   });
 }
 

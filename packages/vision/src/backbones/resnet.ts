@@ -6,8 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng } from '@g2d-ts/core';
-import { BatchNorm, Conv2d, maxPool2d, relu } from '../nn/layers';
-import { Module, type ModuleOptions } from '../nn/module';
+import { BatchNorm, Conv2d, Module, fromPretrainedAs, maxPool2d, relu, type FromPretrainedOptions, type ModuleOptions } from '@g2d-ts/nn';
 import type { Backbone, BackboneOptions } from './types';
 
 export interface ResNetConfig {
@@ -159,8 +158,14 @@ export class ResNet extends Module implements Backbone {
     return feats;
   }
 
-  isIgnorableKey(key: string): boolean {
+  /** The classification head (`fc.*`) of torchvision/timm checkpoints is not part of the backbone. */
+  override isIgnorableKey(key: string): boolean {
     return key.startsWith('fc.');
+  }
+
+  /** A saved ResNet (directory with config.json, hub id, or a bare torchvision/timm checkpoint). */
+  static fromPretrained(pathOrHubId: string, opts?: FromPretrainedOptions): Promise<ResNet> {
+    return fromPretrainedAs(ResNet, pathOrHubId, opts);
   }
 }
 

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Module } from '../nn/module';
+import type { Module } from '@g2d-ts/nn';
 
 /**
  * An image encoder returning a feature pyramid. Input and features are NHWC
@@ -16,10 +16,6 @@ export interface Backbone extends Module {
   /** The options that rebuild this backbone (saved in config.json). */
   readonly config: Record<string, unknown>;
   forward(x: tf.Tensor4D): tf.Tensor4D[];
-  /** Keys a checkpoint may carry that this backbone deliberately does not use (e.g. `fc.*`). */
-  isIgnorableKey?(key: string): boolean;
-  /** Renames foreign layouts (e.g. timm's ViT names) to this backbone's names. */
-  translateKeys?(keys: string[]): Map<string, string>;
 }
 
 export interface BackboneOptions {

@@ -7,8 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng } from '@g2d-ts/core';
-import { Conv2d, LayerNorm, Linear, MultiheadAttention, gelu } from '../nn/layers';
-import { Module, type ModuleOptions } from '../nn/module';
+import { Conv2d, LayerNorm, Linear, Module, ModuleDict, MultiheadAttention, fromPretrainedAs, gelu, type FromPretrainedOptions, type ModuleOptions } from '@g2d-ts/nn';
 import type { Backbone, BackboneOptions } from './types';
 
 export interface ViTConfig {
@@ -65,15 +64,9 @@ class Encoder extends Module {
   constructor(cfg: ViTConfig, seqLen: number, opts: ModuleOptions) {
     super(opts);
     this.posEmbedding = this.addParam('pos_embedding', this.randn([1, seqLen, cfg.hiddenDim], 0.02));
-    const holder = this.addChild('layers', new Holder({ rng: this.rng }));
-    for (let i = 0; i < cfg.numLayers; i++) this.layers.push(holder.add(`encoder_layer_${i}`, new EncoderBlock(cfg, { rng: this.rng })));
+    const holder = this.addChild('layers', new ModuleDict<EncoderBlock>({ rng: this.rng }));
+    for (let i = 0; i < cfg.numLayers; i++) this.layers.push(holder.set(`encoder_layer_${i}`, new EncoderBlock(cfg, { rng: this.rng })));
     this.ln = this.addChild('ln', new LayerNorm(cfg.hiddenDim, cfg.eps ?? 1e-6));
-  }
-}
-
-class Holder extends Module {
-  add<M extends Module>(name: string, m: M): M {
-    return this.addChild(name, m);
   }
 }
 
@@ -148,31 +141,30 @@ export class VisionTransformer extends Module implements Backbone {
     return [x.clone(), map];
   }
 
-  isIgnorableKey(key: string): boolean {
+  static fromPretrained(pathOrHubId: string, opts?: FromPretrainedOptions): Promise<VisionTransformer> {
+    return fromPretrainedAs(VisionTransformer, pathOrHubId, opts);
+  }
+
+  override isIgnorableKey(key: string): boolean {
     return key.startsWith('heads.') || key.startsWith('head.') || key.startsWith('fc_norm.');
   }
 
   /** timm → torchvision names. */
-  translateKeys(keys: string[]): Map<string, string> {
-    const m = new Map<string, string>();
-    for (const k of keys) {
-      let t = k
-        .replace(/^patch_embed\.proj\./, 'conv_proj.')
-        .replace(/^cls_token$/, 'class_token')
-        .replace(/^pos_embed$/, 'encoder.pos_embedding')
-        .replace(/^norm\./, 'encoder.ln.')
-        .replace(/^blocks\.(\d+)\.norm1\./, 'encoder.layers.encoder_layer_$1.ln_1.')
-        .replace(/^blocks\.(\d+)\.norm2\./, 'encoder.layers.encoder_layer_$1.ln_2.')
-        .replace(/^blocks\.(\d+)\.attn\.qkv\.weight$/, 'encoder.layers.encoder_layer_$1.self_attention.in_proj_weight')
-        .replace(/^blocks\.(\d+)\.attn\.qkv\.bias$/, 'encoder.layers.encoder_layer_$1.self_attention.in_proj_bias')
-        .replace(/^blocks\.(\d+)\.attn\.proj\./, 'encoder.layers.encoder_layer_$1.self_attention.out_proj.')
-        .replace(/^blocks\.(\d+)\.mlp\.fc1\./, 'encoder.layers.encoder_layer_$1.mlp.0.')
-        .replace(/^blocks\.(\d+)\.mlp\.fc2\./, 'encoder.layers.encoder_layer_$1.mlp.3.');
-      // torchvision < 0.13 MLP names
-      t = t.replace(/\.mlp\.linear_1\./, '.mlp.0.').replace(/\.mlp\.linear_2\./, '.mlp.3.');
-      if (t !== k) m.set(k, t);
-    }
-    return m;
+  override translateKey(k: string): string {
+    const t = k
+      .replace(/^patch_embed\.proj\./, 'conv_proj.')
+      .replace(/^cls_token$/, 'class_token')
+      .replace(/^pos_embed$/, 'encoder.pos_embedding')
+      .replace(/^norm\./, 'encoder.ln.')
+      .replace(/^blocks\.(\d+)\.norm1\./, 'encoder.layers.encoder_layer_$1.ln_1.')
+      .replace(/^blocks\.(\d+)\.norm2\./, 'encoder.layers.encoder_layer_$1.ln_2.')
+      .replace(/^blocks\.(\d+)\.attn\.qkv\.weight$/, 'encoder.layers.encoder_layer_$1.self_attention.in_proj_weight')
+      .replace(/^blocks\.(\d+)\.attn\.qkv\.bias$/, 'encoder.layers.encoder_layer_$1.self_attention.in_proj_bias')
+      .replace(/^blocks\.(\d+)\.attn\.proj\./, 'encoder.layers.encoder_layer_$1.self_attention.out_proj.')
+      .replace(/^blocks\.(\d+)\.mlp\.fc1\./, 'encoder.layers.encoder_layer_$1.mlp.0.')
+      .replace(/^blocks\.(\d+)\.mlp\.fc2\./, 'encoder.layers.encoder_layer_$1.mlp.3.');
+    // torchvision < 0.13 MLP names
+    return t.replace(/\.mlp\.linear_1\./, '.mlp.0.').replace(/\.mlp\.linear_2\./, '.mlp.3.');
   }
 }
 

@@ -19,7 +19,7 @@ export default defineBenchmark({
     const vars = model.trainableVariables();
     const step = () => {
       const { value, grads } = tf.variableGrads(() => {
-        const out = model.apply({ inputIds: ids, attentionMask: mask }, { training: false, validate: false });
+        const out = model.forward({ inputIds: ids, attentionMask: mask }, { training: false, validate: false });
         return tf.add(tf.mean(tf.square(out.lastHiddenState)), tf.sum(out.pooledOutput!)) as tf.Scalar;
       }, vars);
       // materialise the gradients (the backward pass) before timing stops

@@ -1,0 +1,10 @@
+export * from './variables';
+export * from './adamw';
+export * from './gradients';
+export * from './schedulers';
+export * from './rng';
+export * from './checkpoint';
+export * from './metrics-log';
+export * from './progress';
+export * from './trainer';
+export { writeFileAtomic, fsyncDir, sha256File } from './fsutil';

@@ -1,0 +1,3 @@
+import { g2dTsup } from '../../tools/build/tsup.base';
+
+export default g2dTsup();
