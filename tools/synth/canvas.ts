@@ -1,10 +1,11 @@
 /**
  * A tiny RGB raster for the README figures: pixels, lines, rectangles, text (the project's 5x7
- * font) and a PNG writer of our own (node:zlib deflate + CRC-32), written atomically.
+ * font) and a PNG writer of our own (node:zlib deflate and CRC-32), written atomically.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { writeFileAtomic } from '../../packages/data/src/cache';
 import { rasterText } from '../../packages/data/src/synth/font';
 
 export type RGB = [number, number, number];
@@ -84,28 +85,12 @@ export function wrap(text: string, cols: number): string[] {
   return out;
 }
 
-const CRC = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 function chunk(type: string, body: Uint8Array): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(body.length, 0);
   head.write(type, 4, 'latin1');
   const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])), 0);
+  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), body])) >>> 0, 0);
   return Buffer.concat([head, body, crc]);
 }
 
@@ -123,16 +108,8 @@ export function encodeRgbPng(c: Canvas): Buffer {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
 }
 
-/** Write a file atomically: temporary file in the same folder, fsync, rename. */
+/** Write a file atomically (temporary file, fsync, rename), creating its folder. */
 export function writeAtomic(file: string, bytes: Uint8Array | string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, bytes);
 }

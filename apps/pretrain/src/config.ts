@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { z, type ZodType } from 'zod';
 import { G2DError, parseConfig, setPath } from '@g2d-ts/core';
 
 const schedulerSchema = z.discriminatedUnion('kind', [
@@ -201,5 +201,5 @@ export function loadPretrainConfig(file: string | undefined, sets: string[] = []
     if (isReferenceConfig(raw)) raw = fromReferenceConfig(raw, source);
   }
   for (const [k, v] of Object.entries(parseSets(sets))) setPath(raw, k, v);
-  return { config: parseConfig(raw, PretrainConfigSchema, source), source };
+  return { config: parseConfig<PretrainConfig>(raw, PretrainConfigSchema as unknown as ZodType<PretrainConfig>, source), source };
 }

@@ -22,7 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
-import { Module } from '@g2d-ts/nn';
+import { Module, withDropoutSeed } from '@g2d-ts/nn';
 import { AttentionPool2d, ProjectionHead2d, Unet } from '@g2d-ts/vision';
 import { BertModel, TextProjection, type BertTokenizer } from '@g2d-ts/text';
 import { bceDiceLoss, clipLoss, l2Normalize } from '@g2d-ts/losses';
@@ -44,6 +44,8 @@ export interface ForwardOptions {
   training?: boolean;
   /** Run the U-Net decoder (default true). */
   decoder?: boolean;
+  /** Seed of this call's dropout masks (a training step's seed: resumed runs draw the same masks). */
+  dropoutSeed?: number | string;
 }
 
 export interface G2DOutput {
@@ -186,7 +188,7 @@ export class G2DModel extends Module {
    */
   forward(inputs: G2DInputs, opts: ForwardOptions = {}): G2DOutput {
     this.checkInputs(inputs);
-    return this.withTraining(opts.training, () => {
+    return this.withTraining(opts.training, () => withDropoutSeed(opts.dropoutSeed, () => {
       const img = this.imageForward(inputs.images, opts.decoder ?? true);
       const textEmbedding = this.textForward(inputs.inputIds, inputs.attentionMask);
       const owned = [img.imageEmbedding, textEmbedding, img.attention, ...(img.segLogits ? [img.segLogits] : [])];
@@ -198,7 +200,7 @@ export class G2DModel extends Module {
         images: inputs.images,
         dispose: () => owned.forEach((t) => t.dispose()),
       };
-    });
+    }));
   }
 
   private imageForward(images: tf.Tensor4D, decoder: boolean): { imageEmbedding: tf.Tensor2D; attention: tf.Tensor4D; segLogits?: tf.Tensor4D } {

@@ -4,7 +4,7 @@
  * lookup, dropout, PyTorch-semantics pooling/resizing and the NCHW/NHWC transposes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError } from '@g2d-ts/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 
 /**
  * `x [..., in] · w [in, out] + b [out]` (tfjs layout: weights are [in, out]; PyTorch's
@@ -105,6 +105,29 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return tf.reshape(f(table) as tf.Tensor, [...ids.shape, H]);
+}
+
+let dropoutScope: Rng | null = null;
+
+/**
+ * Runs `fn` with every `Dropout` layer drawing its mask seeds from `Rng(seed)` in call order,
+ * instead of from its own stateful generator: a training step seeded from the step number
+ * draws the same masks when a run is resumed (the generators' states are not checkpointed).
+ */
+export function withDropoutSeed<T>(seed: number | string | undefined, fn: () => T): T {
+  if (seed === undefined) return fn();
+  const prev = dropoutScope;
+  dropoutScope = new Rng(seed);
+  try {
+    return fn();
+  } finally {
+    dropoutScope = prev;
+  }
+}
+
+/** The next mask seed of the active `withDropoutSeed` scope, or undefined outside one. */
+export function scopedDropoutSeed(): number | undefined {
+  return dropoutScope ? dropoutScope.int(2 ** 31 - 1) : undefined;
 }
 
 /**

@@ -51,6 +51,7 @@ export {
   ACTIVATIONS,
   embeddingLookup,
   dropout,
+  withDropoutSeed,
   maxPool2d,
   resizeNearest,
   padSpatial,

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
-import { backendHasFilterGrad, dropout, embeddingLookup, layerNorm, linear, padSpatial as pad4 } from './functional';
+import { backendHasFilterGrad, dropout, embeddingLookup, layerNorm, linear, padSpatial as pad4, scopedDropoutSeed } from './functional';
 import { Module, type ModuleOptions } from './module';
 
 /** PyTorch-style weight initialisers. */
@@ -335,7 +335,7 @@ export class Dropout extends Module {
   }
   forward<T extends tf.Tensor>(x: T): T {
     if (!this.training || this.rate === 0) return x.clone();
-    return dropout(x, this.rate, this.seed());
+    return dropout(x, this.rate, scopedDropoutSeed() ?? this.seed());
   }
 }
 

@@ -25,10 +25,10 @@ export {
   MASK_MIN,
   WEIGHT_FILES,
   type BertForwardOptions,
+  type BertFromPretrainedOptions,
   type BertInputs,
   type BertModelOptions,
   type BertOutput,
-  type FromPretrainedOptions,
   type IdsInput,
 } from './bert/model';
 export { TextProjection, type TextProjectionOptions } from './projection';

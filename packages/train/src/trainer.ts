@@ -393,8 +393,9 @@ export class Trainer<B> {
           cur = { epoch, batch: b };
         };
 
+        // a step's time runs from the end of the previous one (its hooks and checkpoint excluded),
+        // so imagesPerSec includes waiting for the data
         for await (const batch of batchesOf(o.data, epoch, b)) {
-          if (micro === 0) t0 = performance.now();
           const ctx: StepContext = {
             step: this.step,
             epoch,
@@ -425,6 +426,7 @@ export class Trainer<B> {
             this.log(`[train] loss ${lossValue} at ${where}: optimizer step skipped`);
             for (const g of grads.values()) g.dispose();
             acc.dispose();
+            t0 = performance.now();
             micro = 0;
             lossSum = 0;
             mSums = {};
@@ -442,6 +444,7 @@ export class Trainer<B> {
           if (micro < N) continue;
           await applyStep();
           if (ckDir && ck.everySteps && this.step % ck.everySteps === 0) await saveAt(cur);
+          t0 = performance.now();
           if (limitReached()) reason = 'maxSteps';
           else if (this.stopRequested) reason = 'aborted';
           if (reason !== 'done') break;

@@ -31,11 +31,13 @@ files/p10/p10000032/s50414267.txt   (report; only PA/AP images whose report has 
 };
 
 function layoutHelp(): string {
-  const names = datasets.list();
-  return names
+  return datasets
+    .list()
     .map((n) => {
-      const text = DATASET_LAYOUTS[n] ?? String(datasets.meta(n)?.layout ?? '(see the adapter\'s documentation)');
-      return `  ${n}:\n${text.split('\n').map((l) => (l.startsWith(' ') ? `        ${l.trim()}` : `    <root>/${l}`)).join('\n')}`;
+      const tree = DATASET_LAYOUTS[n];
+      // a dataset registered elsewhere: its registry entry's own one-line description
+      if (tree === undefined) return `  ${n}:\n    ${String(datasets.meta(n)?.layout ?? "(see the adapter's documentation)")}`;
+      return `  ${n}:\n${tree.split('\n').map((l) => (l.startsWith(' ') ? `        ${l.trim()}` : `    <root>/${l}`)).join('\n')}`;
     })
     .join('\n');
 }

@@ -192,6 +192,17 @@ export function parseDicomBytes(input: Uint8Array, source = '<buffer>', parse: {
 }
 
 function readMeta(ds: dicomParserNs.DataSet, ts: TransferSyntaxInfo, part10: boolean, source: string): DicomMeta {
+  try {
+    return readMetaFields(ds, ts, part10, source);
+  } catch (e) {
+    if (e instanceof G2DError) throw e;
+    // dicom-parser's accessors throw strings, e.g. for a value that runs past the end of a cut file
+    const msg = typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
+    throw new G2DError(`truncated or corrupt header: ${msg.replace(/^dicomParser[.:]\w+: /, '')}`, { source, cause: e });
+  }
+}
+
+function readMetaFields(ds: dicomParserNs.DataSet, ts: TransferSyntaxInfo, part10: boolean, source: string): DicomMeta {
   const rows = us(ds, '(0028,0010)');
   const columns = us(ds, '(0028,0011)');
   const bitsAllocated = us(ds, '(0028,0100)');

@@ -56,6 +56,11 @@ export interface PatientParams {
   ribDrop: number;
   breasts: boolean;
   apexV: number;
+  /** how far down the arms lie beside the chest (0: lifted away .. 1: along the whole chest) */
+  arms: number;
+  /** extra width of the shoulders and of the abdomen */
+  shoulderW: number;
+  hipW: number;
 }
 
 export interface StudyParams {
@@ -112,6 +117,9 @@ export function samplePatient(r: Rng): PatientParams {
     ribDrop: r.uniform(0.85, 1.2),
     breasts: sex === 'F' && r.bernoulli(0.75),
     apexV: r.uniform(0.1, 0.135),
+    arms: r.next(),
+    shoulderW: r.uniform(0.07, 0.13),
+    hipW: r.uniform(0.03, 0.12),
   };
 }
 
@@ -122,7 +130,7 @@ export function sampleStudy(r: Rng): StudyParams {
     inspiration: clamp(r.normal(view === 'AP' ? 0.4 : 0.6, 0.22), 0, 1),
     rotation: clamp(r.normal(0, 0.35), -1, 1),
     tilt: clamp(r.normal(0, 0.03), -0.08, 0.08),
-    zoom: r.uniform(0.94, 1.1),
+    zoom: r.uniform(1.0, 1.2),
     shiftX: r.uniform(-0.03, 0.03),
     shiftY: r.uniform(-0.03, 0.04),
   };
@@ -323,8 +331,10 @@ export function bodyHalfWidth(ana: Anatomy, v: number): number {
 }
 
 export interface Profiles {
-  /** body half width at height v */
+  /** body half width at height v (skin outline, arms included) */
   body: (v: number) => number;
+  /** half width of the torso alone (neck, shoulder girdle, chest wall, abdomen): its chord gives the soft-tissue thickness */
+  torso: (v: number) => number;
   /** mediastinum half widths to the patient's right / left */
   medR: (v: number) => number;
   medL: (v: number) => number;
@@ -336,7 +346,8 @@ export function tables(ana: Anatomy): Profiles {
   let t = TABLES.get(ana);
   if (!t) {
     t = {
-      body: tabulate((v) => bodyExact(ana, v), -0.4, 1.4, 720),
+      body: tabulate((v) => bodyExact(ana, v, true), -0.4, 1.4, 720),
+      torso: tabulate((v) => bodyExact(ana, v, false), -0.4, 1.4, 720),
       medR: tabulate((v) => mediastinumExact(ana, v, 'right'), -0.4, 1.4, 720),
       medL: tabulate((v) => mediastinumExact(ana, v, 'left'), -0.4, 1.4, 720),
     };
@@ -345,17 +356,20 @@ export function tables(ana: Anatomy): Profiles {
   return t;
 }
 
-function bodyExact(ana: Anatomy, v: number): number {
+function bodyExact(ana: Anatomy, v: number, arms: boolean): number {
   const chest = ana.patient.hwT + 0.028 + ana.patient.soft;
   const neck = 0.07 + 0.4 * ana.patient.soft;
-  const shoulder = chest + 0.09;
+  const shoulder = chest + ana.patient.shoulderW;
   if (v < ana.vNeck) return neck;
   if (v < ana.vShoulder) {
     // trapezius sloping down from the neck, rounding into the arm
     const t = (v - ana.vNeck) / (ana.vShoulder - ana.vNeck);
     return neck + (shoulder - neck) * (1 - (1 - t) ** 1.6);
   }
-  return shoulder + (chest - shoulder) * smoothstep(0.3, 0.5, v) + 0.05 * smoothstep(0.72, 1.1, v);
+  const hips = ana.patient.hipW * smoothstep(0.7, 1.1, v);
+  if (!arms) return shoulder + (chest - shoulder) * smoothstep(ana.vShoulder, ana.vShoulder + 0.12, v) + hips;
+  const armEnd = 0.3 + 0.5 * ana.patient.arms;
+  return shoulder + (chest - shoulder) * smoothstep(armEnd, armEnd + 0.2, v) + hips;
 }
 
 /** Pixel <-> patient coordinates (tilt, zoom, shift). */

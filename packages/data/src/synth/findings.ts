@@ -8,7 +8,7 @@
 import type { Rng } from '@g2d-ts/core';
 import { FOV_MM, type Anatomy, type AnatomyMasks, type Frame, type Side, apexTop, diaphragm, lateralWall } from './anatomy';
 import { blur3, bezier, clamp, drawBand, smoothstep, stroke, tubeProfile, type Pt } from './raster';
-import type { AnatomyLayers } from './render';
+import { lungAirDepth, type AnatomyLayers } from './render';
 
 /** The finding identifiers (file names, labels, CSV values), in label order. */
 export const SYNTH_FINDINGS = ['opacity', 'effusion', 'pneumothorax', 'cardiomegaly', 'nodule', 'atelectasis', 'edema', 'support_device'] as const;
@@ -118,7 +118,7 @@ export function planFindings(r: Rng, normal: boolean): FindingPlan[] {
         plans.push({ name, side: pickSide(r), severity: sev, zone: pickZone(r, [0.4, 0.3, 0.3]), kind: sev > 0.85 ? 'mass' : r.bernoulli(0.12) ? 'calcified' : 'nodule' });
         break;
       case 'atelectasis': {
-        const lobar = r.bernoulli(0.3);
+        const lobar = r.bernoulli(0.4);
         plans.push({ name, side: pickSide(r), severity: sev, zone: lobar ? 'lower' : pickZone(r, [0.05, 0.3, 0.65]), kind: lobar ? 'lobar' : 'plate' });
         break;
       }
@@ -225,7 +225,7 @@ function drawOpacity(ctx: DrawContext, p: FindingPlan): Drawn {
   const S = ana.size;
   const side = p.side as Side;
   const px = 1 / ana.unitPerPx;
-  const R = (0.03 + 0.085 * p.severity) * px;
+  const R = (0.04 + 0.09 * p.severity) * px;
   const c = samplePoint(ctx, side, p.zone, R * 0.5);
   const cx = c % S, cy = (c - cx) / S;
   const F = new Float32Array(S * S);
@@ -242,7 +242,7 @@ function drawOpacity(ctx: DrawContext, p: FindingPlan): Drawn {
   }
   const tex = patchy(ctx, Math.max(1, R / 6), 0.45);
   for (let i = 0; i < F.length; i++) F[i] = F[i]! * tex[i]! * m.lung[side][i]!;
-  const dens = 0.1 + 0.28 * p.severity * r.uniform(0.6, 1.2);
+  const dens = (0.14 + 0.32 * p.severity) * r.uniform(0.75, 1.2);
   addField(ctx, F, dens);
   const mask = thresholdMask(F, 0.3, m.lung[side]);
   return { mask, zone: p.zone ?? 'middle', detail: {} };
@@ -255,26 +255,28 @@ function drawEffusion(ctx: DrawContext, p: FindingPlan): Drawn {
   const H = g.vCp - g.vAp;
   const h = 0.05 + 0.6 * p.severity ** 1.2;
   const vLat = g.vCp - h * H;
-  const menis = 0.025 + 0.12 * h;
-  const softw = 0.016;
+  const menis = 0.04 + 0.16 * h;
+  // the upper margin is hazy (the fluid layer thins upward), more so for larger effusions
+  const softw = 0.015 + 0.05 * h;
   const F = new Float32Array(ana.size ** 2);
   const lung = m.lung[side];
   const mask = new Uint8Array(F.length);
   for (let i = 0; i < F.length; i++) {
-    if (!lung[i]) continue;
+    // the soft lung edge (air > 0) too, so the air deficit is cancelled up to the chest wall and diaphragm
+    if (!lung[i] && !(layers.air[i]! > 0.002 && m.body[i] && (m.U[i]! - ana.cx) * g.sgn > 0)) continue;
     const d = Math.abs(m.U[i]! - ana.cx);
     const v = m.V[i]!;
     const t = clamp((d - g.med) / (g.lat - g.med), 0, 1);
     // meniscus: flat medially, climbing steeply along the lateral chest wall
-    const top = vLat + menis * (1 - t ** 2.5);
-    const f = smoothstep(top - softw, top + softw, v);
+    const top = vLat + menis * (1 - t ** 3);
+    const f = smoothstep(top - softw, top + softw * 0.6, v) ** 1.3;
     if (f <= 0) continue;
     F[i] = f * (0.8 + 0.2 * smoothstep(top, g.vCp, v));
-    if (v >= top) mask[i] = 1;
+    if (f >= 0.3 && lung[i]) mask[i] = 1;
   }
   // fluid replaces the aerated lung: add back the air and a little more
-  const depth = 0.56 + 0.1 * ana.study.inspiration;
-  for (let i = 0; i < F.length; i++) if (F[i]! > 0) layers.A[i] = layers.A[i]! + F[i]! * (depth * layers.air[i]! + 0.16);
+  const depth = lungAirDepth(ana);
+  for (let i = 0; i < F.length; i++) if (F[i]! > 0) layers.A[i] = layers.A[i]! + F[i]! * (depth + 0.1) * layers.air[i]!;
   for (let i = 0; i < F.length; i++) if (F[i]! > 0) ctx.markingGain[i] = ctx.markingGain[i]! * (1 - 0.8 * F[i]!);
   return { mask, zone: 'basal', detail: { height: h } };
 }
@@ -330,7 +332,7 @@ function drawNodule(ctx: DrawContext, p: FindingPlan): Drawn {
   const { ana, m, r } = ctx;
   const S = ana.size;
   const side = p.side as Side;
-  const mm = p.kind === 'mass' ? 30 + 30 * ((p.severity - 0.85) / 0.15) : 5 + 23 * (p.severity / 0.85) ** 1.4;
+  const mm = p.kind === 'mass' ? 32 + 35 * ((p.severity - 0.85) / 0.15) : 7 + 23 * (p.severity / 0.85) ** 1.2;
   const R = mm / 2 / ana.mmPerPx;
   const c = samplePoint(ctx, side, p.zone, R + 1);
   const cx = (c % S) + r.uniform(-0.5, 0.5), cy = Math.floor(c / S) + r.uniform(-0.5, 0.5);
@@ -348,7 +350,7 @@ function drawNodule(ctx: DrawContext, p: FindingPlan): Drawn {
       if (q < 1.25) F[y * S + x] = smoothstep(1.25, 0.75, q) * Math.sqrt(Math.max(0, 1 - 0.5 * q * q));
     }
   }
-  const dens = p.kind === 'calcified' ? r.uniform(0.35, 0.5) : r.uniform(0.1, 0.32);
+  const dens = p.kind === 'calcified' ? r.uniform(0.4, 0.55) : r.uniform(0.16, 0.38);
   addField(ctx, F, dens, m.lung[side]);
   const mask = thresholdMask(F, 0.3, m.lung[side]);
   return { mask, zone: p.zone ?? 'middle', detail: { kind: p.kind, sizeMm: Math.round(mm) } };
@@ -366,7 +368,7 @@ function drawAtelectasis(ctx: DrawContext, p: FindingPlan): Drawn {
     const tri: [number, number][] = [
       [ana.cxm + g.sgn * 0.07, ana.vHilum + 0.02],
       [ana.cx + g.sgn * g.med, diaphragm(g, g.med) + 0.01],
-      [ana.cx + g.sgn * (g.med + (0.25 + 0.2 * p.severity) * (g.lat - g.med)), diaphragm(g, g.med + (0.25 + 0.2 * p.severity) * (g.lat - g.med)) + 0.01],
+      [ana.cx + g.sgn * (g.med + (0.35 + 0.3 * p.severity) * (g.lat - g.med)), diaphragm(g, g.med + (0.35 + 0.3 * p.severity) * (g.lat - g.med)) + 0.01],
     ];
     const inTri = (u: number, v: number) => {
       let sgn = 0;
@@ -382,11 +384,11 @@ function drawAtelectasis(ctx: DrawContext, p: FindingPlan): Drawn {
     };
     for (let i = 0; i < F.length; i++) if (m.body[i] && inTri(m.U[i]!, m.V[i]!)) F[i] = 1;
     blur3(F, S, S, Math.max(1, 0.006 * px));
-    addField(ctx, F, 0.16 + 0.18 * p.severity, m.lung[side]);
+    addField(ctx, F, 0.2 + 0.2 * p.severity, m.lung[side]);
     return { mask: thresholdMask(F, 0.5, m.lung[side]), zone: 'lower', detail: { kind: 'lobar' } };
   }
   // plate-like (discoid): a thin, nearly horizontal band
-  const L = (0.05 + 0.1 * p.severity) * px;
+  const L = (0.07 + 0.1 * p.severity) * px;
   const c = samplePoint(ctx, side, p.zone, L * 0.4);
   const cx = c % S, cy = (c - cx) / S;
   const ang = r.normal(0, 0.2) + (g.sgn > 0 ? -1 : 1) * 0.12;
@@ -395,14 +397,14 @@ function drawAtelectasis(ctx: DrawContext, p: FindingPlan): Drawn {
     [cx + r.normal(0, 0.1) * L, cy + r.normal(0, 0.08) * L],
     [cx + (Math.cos(ang) * L) / 2, cy + (Math.sin(ang) * L) / 2],
   ], 10);
-  const th = (0.006 + 0.01 * p.severity) * px;
+  const th = (0.009 + 0.012 * p.severity) * px;
   drawBand(F, S, S, pts, (t) => th * (0.5 + 0.5 * Math.sin(Math.PI * t)), 1, tubeProfile);
   blur3(F, S, S, Math.max(1, th * 0.6));
   let peak = 0;
   for (let i = 0; i < F.length; i++) peak = Math.max(peak, F[i]!);
   for (let i = 0; i < F.length; i++) F[i] = F[i]! / (peak || 1);
   for (let i = 0; i < F.length; i++) F[i] = F[i]! * m.lung[side][i]!;
-  addField(ctx, F, 0.06 + 0.1 * p.severity * r.uniform(0.7, 1.2));
+  addField(ctx, F, (0.1 + 0.14 * p.severity) * r.uniform(0.75, 1.2));
   const mask = thresholdMask(F, 0.3, m.lung[side]);
   return { mask, zone: p.zone ?? 'lower', detail: { kind: 'plate' } };
 }
@@ -436,7 +438,7 @@ function drawEdema(ctx: DrawContext, p: FindingPlan): Drawn {
       }
     }
   }
-  const dens = 0.07 + 0.28 * p.severity;
+  const dens = 0.07 + 0.36 * p.severity;
   for (let i = 0; i < F.length; i++) {
     if (!m.lungs[i]) continue;
     const k = Math.min(1, kerley[i]!);

@@ -149,6 +149,13 @@ function synthesize(index: number, opts: SynthOptions, render: boolean): SynthSa
       const side = d.plan.side as Side;
       if (d.plan.name === 'opacity' || d.plan.name === 'nodule' || (d.plan.name === 'atelectasis' && d.detail.kind === 'plate')) zone = zoneOf(ana, m, mask, side);
       detail.extent = countMask(mask) / Math.max(1, countMask(m.lung[side]));
+      if (d.plan.name === 'effusion') {
+        // fluid height at its highest point (the lateral meniscus), as a share of the hemithorax height
+        let vmin = Infinity;
+        for (let i = 0; i < mask.length; i++) if (mask[i] && m.V[i]! < vmin) vmin = m.V[i]!;
+        const g = ana.lungs[side];
+        detail.height = (g.vCp - vmin) / (g.vCp - g.vAp);
+      }
     } else if (lung) detail.extent = countMask(mask) / Math.max(1, countMask(m.lungs));
     findings.push({ name: d.plan.name, side: d.plan.side, zone, severity: d.plan.severity, mask, box: [box[0], box[1], box[2] + 1, box[3] + 1], detail });
   }

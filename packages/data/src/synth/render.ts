@@ -20,6 +20,11 @@ export interface AnatomyLayers {
 
 export const SIDES: Side[] = ['right', 'left'];
 
+/** Attenuation the lungs' air takes away at full depth (deeper inspiration, more air). */
+export function lungAirDepth(ana: Anatomy): number {
+  return 0.55 + 0.1 * ana.study.inspiration;
+}
+
 /** Lung air thickness (0..1): the lung fields blurred, so edges are soft and the middle deepest. */
 export function lungAir(ana: Anatomy, m: AnatomyMasks): Float32Array {
   const S = ana.size;
@@ -45,9 +50,16 @@ export function renderAnatomy(ana: Anatomy, frame: Frame, m: AnatomyMasks, r: Rn
     if (!m.body[i]) continue;
     const u = U[i]!, v = V[i]!;
     const du = u - ana.cx;
-    const hw = prof.body(v);
-    const t = 1 - (du / hw) ** 2;
-    let a = thick * Math.sqrt(Math.max(0, t));
+    // torso: chord through an elliptic cross-section; the arms beside it are cylinders of their own
+    const ht = prof.torso(v);
+    const adu = Math.abs(du);
+    let a = adu < ht ? thick * Math.sqrt(1 - (du / ht) ** 2) : 0;
+    const hb = prof.body(v);
+    if (hb > ht + 0.005) {
+      const ar = (hb - ht) / 2 + 0.01;
+      const q = (adu - (hb - ar)) / ar;
+      if (q > -1 && q < 1) a += 0.45 * thick * Math.sqrt(1 - q * q);
+    }
     // abdomen below the domes is denser (liver, bowel)
     a += 0.12 * smoothstep(vAbd0, vAbd1, v);
     // mediastinum (soft edges)
@@ -68,7 +80,7 @@ export function renderAnatomy(ana: Anatomy, frame: Frame, m: AnatomyMasks, r: Rn
   }
   // lungs: air, blurred so the edges are soft and the middle is deepest
   const air = lungAir(ana, m);
-  const depth = 0.56 + 0.1 * ana.study.inspiration;
+  const depth = lungAirDepth(ana);
   for (let i = 0; i < N; i++) A[i] = A[i]! - depth * air[i]! * (m.body[i] ? 1 : 0);
 
   // trachea and main bronchi (air)
@@ -186,7 +198,7 @@ export function renderAnatomy(ana: Anatomy, frame: Frame, m: AnatomyMasks, r: Rn
       // fan from straight up (-pi/2) over lateral to down; lateral = angle 0 for the left lung, pi for the right
       const a0 = -Math.PI / 2 + (Math.PI * (k + r.uniform(0.2, 0.8))) / nMain;
       const ang = g.sgn > 0 ? a0 : Math.PI - a0;
-      grow(hx, hy, ang, r.uniform(0.05, 0.08) * px, 0.16, 4);
+      grow(hx, hy, ang, r.uniform(0.05, 0.08) * px, 0.22, 4);
     }
     // hilar vessels
     for (let i = 0; i < N; i++) {
@@ -220,12 +232,12 @@ export interface Exposure {
 export function sampleExposure(r: Rng): Exposure {
   return {
     k: r.uniform(0.5, 1.3),
-    lo: r.uniform(-0.02, 0.08),
-    hi: r.uniform(0.8, 1.0),
-    gamma: r.uniform(0.8, 1.35),
+    lo: r.uniform(-0.06, 0.06),
+    hi: r.uniform(0.9, 1.12),
+    gamma: r.uniform(0.75, 1.25),
     noise: r.uniform(0.006, 0.03),
     heel: r.normal(0, 0.03),
-    background: r.uniform(0, 0.05),
+    background: r.uniform(0, 0.08),
   };
 }
 

@@ -46,6 +46,9 @@ export interface SynthReport {
   impression: string;
 }
 
+/** Effusion height (share of the hemithorax at the lateral meniscus) below which it is small / moderate. */
+const EFFUSION_CUTS: [number, number] = [0.15, 0.35];
+
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const article = (w: string) => (/^[aeiou]/i.test(w) && !/^(one|u[bcfhjkqrst][aeiou])/i.test(w) ? 'an' : 'a');
 
@@ -86,8 +89,8 @@ function describe(f: SynthFinding, r: Rng): { finding: string; impression: strin
     }
     case 'effusion': {
       const h = f.detail.height ?? 0;
-      const size = sizeWord(h, [0.12, 0.3], [['small', 'trace to small'], ['moderate', 'moderate-sized'], ['large']], r);
-      const small = h < 0.12;
+      const size = sizeWord(h, EFFUSION_CUTS, [['small', 'trace to small'], ['moderate', 'moderate-sized'], ['large']], r);
+      const small = h < EFFUSION_CUTS[0];
       const finding = r.choice([
         `${cap(size)} ${side} pleural effusion.`,
         `There is ${article(size)} ${size} ${side}-sided pleural effusion.`,
@@ -216,9 +219,9 @@ export function writeReport(ctx: ReportContext, r: Rng): SynthReport {
     if (d.impression) imps.push(d.impression);
   }
   if (eff.length === 2) {
-    const w = eff.map((f) => ((f.detail.height ?? 0) < 0.12 ? 'small' : (f.detail.height ?? 0) < 0.3 ? 'moderate' : 'large'));
+    const w = eff.map((f) => ((f.detail.height ?? 0) < EFFUSION_CUTS[0] ? 'small' : (f.detail.height ?? 0) < EFFUSION_CUTS[1] ? 'moderate' : 'large'));
     const [rt, lt] = eff[0]!.side === 'right' ? [w[0]!, w[1]!] : [w[1]!, w[0]!];
-    lines.push({ group: 'pleura', text: rt === lt ? r.choice([`${cap(rt)} bilateral pleural effusions, right and left.`, `${cap(rt)} right and left pleural effusions.`]) : r.choice([`${cap(rt)} right and ${lt} left pleural effusions.`, `Bilateral pleural effusions, ${rt} on the right and ${lt} on the left.`]) });
+    lines.push({ group: 'pleura', text: rt === lt ? r.choice([`${cap(rt)} bilateral pleural effusions, on the right and on the left.`, `${cap(rt)} right and left pleural effusions.`]) : r.choice([`${cap(rt)} right and ${lt} left pleural effusions.`, `Bilateral pleural effusions, ${rt} on the right and ${lt} on the left.`]) });
     imps.push(`Bilateral pleural effusions (${rt} right, ${lt} left).`);
   }
   // negations and normal statements for what is absent

@@ -265,7 +265,7 @@ export class BertModel extends Module {
    * found in the Hugging Face cache or, when online, downloaded into it. The model comes back
    * in eval mode (as transformers' from_pretrained); `train()` turns dropout on.
    */
-  static async fromPretrained(pathOrHubId: string, opts: FromPretrainedOptions = {}): Promise<BertModel> {
+  static async fromPretrained(pathOrHubId: string, opts: BertFromPretrainedOptions = {}): Promise<BertModel> {
     const r = await resolvePretrained(pathOrHubId, [{ anyOf: ['config.json'] }, { anyOf: WEIGHT_FILES }], opts);
     const config = readBertConfig(r.files.get('config.json')!, opts.config);
     const weightsFile = r.files.get(WEIGHT_FILES[0]!)!;
@@ -382,7 +382,7 @@ export class BertModel extends Module {
   }
 }
 
-export interface FromPretrainedOptions extends PretrainedOptions {
+export interface BertFromPretrainedOptions extends PretrainedOptions {
   /** Override config.json values. */
   config?: Partial<BertConfig>;
   addPoolingLayer?: boolean;
