@@ -57,7 +57,3 @@ export async function createModelWithWeights(
   }
 }
 
-/** transformers-style: `G2DModel.fromPretrained(path)` = our saved folder, or a reference checkpoint with a preset. */
-export async function fromPretrained(weights: string, opts: CreateModelOptions & { config?: string | G2DConfigInput } = {}): Promise<G2DModel> {
-  return (await createModelWithWeights(opts.config, weights, opts)).model;
-}

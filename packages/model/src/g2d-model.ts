@@ -29,6 +29,7 @@ import { bceDiceLoss, clipLoss, l2Normalize } from '@g2d-ts/losses';
 import { attentionToPseudoMask } from '@g2d-ts/pseudo-mask';
 import type { G2DConfig } from './config';
 import { loadTokenizer } from './tokenizer';
+import { createModelWithWeights, type CreateModelOptions } from './create';
 
 export interface G2DInputs {
   /** [B, H, W, 3] float32, normalised (H = W = config.imageSize) */
@@ -147,6 +148,16 @@ export class G2DModel extends Module {
     // the reference freezes BERT encoder layers 0..N-1; the embeddings stay trainable
     const frozen = Array.from({ length: t.freezeLayers }, (_, i) => `lm_model.encoder.layer.${i}.`);
     if (frozen.length) this.freeze(frozen);
+  }
+
+  /**
+   * transformers-style loading: our saved folder (`model.safetensors` + `config.json`, config
+   * from the file), or a reference checkpoint (`*_checkpoint.pth`, `*_encoder.pth`,
+   * `*_encoder_decoder.pth`) with `config` (a preset name or config object). Eval mode.
+   */
+  static async fromPretrained(weights: string, opts: CreateModelOptions & { config?: Parameters<typeof createModelWithWeights>[0] } = {}): Promise<G2DModel> {
+    const { model } = await createModelWithWeights(opts.config, weights, opts);
+    return model.eval();
   }
 
   /** Reference-checkpoint keys this model deliberately does not build. */

@@ -19,7 +19,7 @@ export {
 } from './config';
 export { listModels, getModelConfig, presetConfig } from './presets';
 export { G2DModel, type G2DInputs, type G2DOutput, type G2DLossTerms, type ForwardOptions, type LossOptions, type G2DModelOptions } from './g2d-model';
-export { createModel, createModelWithWeights, buildConfig, fromPretrained, type CreateModelOptions } from './create';
+export { createModel, createModelWithWeights, buildConfig, type CreateModelOptions } from './create';
 export {
   loadG2DWeights,
   saveG2DModel,

@@ -176,3 +176,28 @@ describeBackends('G2DModel', () => {
     tf.dispose(Object.values(x));
   });
 });
+
+describe('save and load', () => {
+  it('saveG2DModel -> G2DModel.fromPretrained round-trips (config from config.json), bytes identical for identical weights', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { saveG2DModel, G2DModel: Cls } = await import('../src');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-model-'));
+    const a = createModel(MICRO, { seed: 5 });
+    await saveG2DModel(a, path.join(dir, 'a'));
+    await saveG2DModel(a, path.join(dir, 'b'));
+    expect(fs.readFileSync(path.join(dir, 'a', 'model.safetensors')).equals(fs.readFileSync(path.join(dir, 'b', 'model.safetensors')))).toBe(true);
+    const b = await Cls.fromPretrained(path.join(dir, 'a'));
+    expect(b.training).toBe(false);
+    expect(b.config).toEqual(a.config);
+    const sa = a.stateDict();
+    const sb = b.stateDict();
+    expect([...sb.keys()].sort()).toEqual([...sa.keys()].sort());
+    const bytes = (t: { data: ArrayBufferView }) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const differing = [...sa].filter(([k, v]) => !bytes(sb.get(k)!).equals(bytes(v))).map(([k]) => k);
+    expect(differing).toEqual([]);
+    a.dispose();
+    b.dispose();
+  });
+});

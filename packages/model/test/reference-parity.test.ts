@@ -52,7 +52,7 @@ if (!dir) {
     io = (await readSafetensors(path.join(dir, 'io.safetensors'))).tensors;
   });
 
-  describeBackends('G2DModel vs the reference CNN_AE', () => {
+  describeBackends('G2DModel vs the reference CNN_AE', ({ backend }) => {
     let model: G2DModel;
     beforeAll(async () => {
       // dropout off so the train-mode pass is deterministic (the reference run sets p=0 the same way)
@@ -68,7 +68,8 @@ if (!dir) {
     const inputs = () => ({ images: nhwc(io.get('images')!), inputIds: ints(io.get('input_ids')!), attentionMask: ints(io.get('attention_mask')!) });
 
     // gradients first: a train-mode pass updates the BatchNorm running statistics
-    it('gradients of VLA + PS (eval mode) match the reference on every part of the model', () => {
+    // the full backward pass of a ResNet-18 U-Net + BERT is minutes on the pure-JS backends: native only
+    (backend === 'tensorflow' ? it : it.skip)('gradients of VLA + PS (eval mode) match the reference on every part of the model', () => {
       const x = inputs();
       const entries = new Map(model.namedEntries());
       const names = [...io.keys()].filter((k) => k.startsWith('grad_')).map((k) => k.slice(5));

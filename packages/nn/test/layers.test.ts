@@ -25,6 +25,7 @@ import {
   nhwcToNchw,
   relu,
   resizeNearest,
+  withDropoutSeed,
 } from '../src';
 
 describeBackends('functional ops', ({ rtol, atol }) => {
@@ -208,6 +209,25 @@ describeBackends('layers', ({ rtol, atol }) => {
     await expectNoLeakedTensors(() => a.forward(x).dispose());
     expect(() => new Dropout(-0.1)).toThrow('Dropout: rate must be in [0, 1), got -0.1');
     tf.dispose([x, a1, a2, b1, e]);
+  });
+
+  it('withDropoutSeed: masks come from the scope seed in call order (a resumed step replays them), not the layers\' generators', () => {
+    const x = tf.ones([500]);
+    const run = (rngSeed: number, scope: number | undefined) => {
+      const a = new Dropout(0.5, { rng: new Rng(rngSeed) });
+      const b = new Dropout(0.5, { rng: new Rng(rngSeed + 1) });
+      const out = withDropoutSeed(scope, () => [a.forward(x), b.forward(x)]);
+      const v = out.map((t) => Array.from(t.dataSync()));
+      tf.dispose(out);
+      return v;
+    };
+    const s1 = run(1, 42);
+    expect(run(2, 42)).toEqual(s1); // layers' own generators do not matter inside a scope
+    expect(s1[0]).not.toEqual(s1[1]); // successive draws differ
+    expect(run(1, 43)).not.toEqual(s1);
+    expect(run(1, undefined)).not.toEqual(s1); // no scope: the layers' generators
+    expect(run(1, undefined)).toEqual(run(1, undefined));
+    x.dispose();
   });
 
   it('MultiheadAttention: per-head softmax weights over the keys, output of the embed width', () => {
