@@ -31,7 +31,8 @@ from transformers import BertConfig, BertModel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools", "vision"))
-from gen_goldens import randomize_bn  # noqa: E402  (same BatchNorm calibration as the vision goldens)
+# the same BatchNorm calibration and the same reference AttentionPool2d (cnn_ae.py lines 11-29) as the vision goldens
+from gen_goldens import AttentionPool2d, randomize_bn  # noqa: E402
 
 torch.set_num_threads(2)
 torch.use_deterministic_algorithms(True)
@@ -45,24 +46,6 @@ PRESETS = {
                          bert=dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                                    intermediate_size=3072), free_layers=9),
 }
-
-
-class AttentionPool2d(nn.Module):
-    """cnn_ae.py lines 11-29 (CLIP style): mean token as the only query over all 65 tokens."""
-
-    def __init__(self, spacial_dim, embed_dim, num_heads, output_dim=None):
-        super().__init__()
-        self.positional_embedding = nn.Parameter(torch.randn(spacial_dim ** 2 + 1, embed_dim) / embed_dim ** 0.5)
-        self.mhsa = nn.MultiheadAttention(embed_dim, num_heads)
-        self.c_proj = nn.Linear(embed_dim, output_dim or embed_dim)
-
-    def forward(self, x):
-        x = x.flatten(start_dim=2).permute(2, 0, 1)
-        x = torch.cat([x.mean(dim=0, keepdim=True), x], dim=0)
-        x = x + self.positional_embedding[:, None, :].to(x.dtype)
-        x, att_map = self.mhsa(x[:1], x, x, average_attn_weights=False)
-        x = self.c_proj(x)
-        return x.squeeze(0), att_map.squeeze(2)
 
 
 class CNN_AE(nn.Module):

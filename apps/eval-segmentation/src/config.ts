@@ -49,7 +49,7 @@ export const SegConfigSchema = z
       .default({}),
     train: z
       .object({
-        epochs: z.number().int().positive().default(40),
+        epochs: z.number().int().positive().default(12),
         batchSize: z.number().int().positive().default(8),
         /** AdamW (the reference protocol's 2e-4) */
         lr: z.number().positive().default(2e-4),

@@ -37,7 +37,7 @@ const DETAILS = `Datasets (--dataset / --test ADAPTER:DIR): covid-chestxray (lun
 model-made set; images without a mask of the selected set are left out), siim-acr (RLE masks), rsna-pneumonia
 (boxes -> masks), synthetic (default; --set data.target=lung-findings|all-findings|<finding>|lungs|heart).
 The encoder is frozen when it has pretrained weights and trained along when random (--set seg.freezeEncoder=false|true).
-Defaults: AdamW lr 2e-4, BCE + Dice, 40 epochs, batch 8, cosine decay, best validation Dice kept.
+Defaults: AdamW lr 2e-4, BCE + Dice, 12 epochs, batch 8, cosine decay, light augmentation, best validation Dice kept.
 Outputs in --out: results.json, results.md, per_image.csv (image, dice), predictions/<image>.png (0/255 at the stored
 image's size), overlays/, overlays.png, training.svg, dice_hist.svg, metrics.jsonl.`;
 

@@ -2,12 +2,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackends, expectArraysClose } from '@g2d-ts/core/testing';
+import { describeBackends, expectArraysClose, testBackends } from '@g2d-ts/core/testing';
 import { exportReferenceCheckpoints } from '@g2d-ts/model';
 import { extractFeatures, featureDim, findDemoCheckpoint, loadDataset, loadImages, resolveEncoder, toInputTensor, transformFor, transformKey, weightsHash } from '../src';
 import { createMicroModel, saveMicroModel } from '../src/testing';
 
-describe('encoder errors', () => {
+// one backend (the fastest available): building the tiny preset on the JS cpu backend takes half a minute
+const FAST = [testBackends().includes('tensorflow') ? ('tensorflow' as const) : ('cpu' as const)];
+
+describeBackends('encoder errors', () => {
   let dir: string;
   beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-eval-enc-err-'))));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +22,7 @@ describe('encoder errors', () => {
     const enc = files.find((f) => f.endsWith('micro_encoder.pth'))!;
     await expect(resolveEncoder(enc, { preset: 'g2d-resnet18-tiny' })).rejects.toThrow(/--encoder: cannot load .*micro_encoder\.pth/); // the micro encoder does not fit the tiny preset: a clear error
   });
-});
+}, { only: FAST });
 
 describeBackends(
   'encoder resolution and cached features',

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng } from '@g2d-ts/core';
+import { dropoutSeedFor, inCheckpointedBlock } from './autograd';
 
 /**
  * `x [..., in] · w [in, out] + b [out]` (tfjs layout: weights are [in, out]; PyTorch's
@@ -137,7 +138,9 @@ export function scopedDropoutSeed(): number | undefined {
 export function dropout<T extends tf.Tensor>(x: T, rate: number, seed?: number): T {
   if (!(rate >= 0 && rate < 1)) throw new G2DError(`dropout: rate must be in [0, 1), got ${rate}`);
   if (rate === 0) return x.clone();
-  return tf.dropout(x, rate, undefined, seed) as T;
+  // an unseeded mask inside a checkpointed block gets a recorded seed (the recomputation replays it)
+  const s = seed ?? (inCheckpointedBlock() ? dropoutSeedFor(() => Math.floor(Math.random() * (2 ** 31 - 1))) : undefined);
+  return tf.dropout(x, rate, undefined, s) as T;
 }
 
 function pad4(x: tf.Tensor4D, p: number, value = 0): tf.Tensor4D {

@@ -60,6 +60,19 @@ export {
   backendHasFilterGrad,
   type ActivationName,
 } from './functional';
+export {
+  valueAndGradients,
+  variableGrads,
+  checkpoint,
+  noGrad,
+  isRecording,
+  isRecomputing,
+  dropoutSeedFor,
+  MEMORY_MODES,
+  parseMemoryMode,
+  type MemoryMode,
+  type CheckpointOptions,
+} from './autograd';
 export { isTensor, requireTensor, requireFinite, requireRank, requireShape, type GuardOptions } from './guards';
 export {
   registerModelClass,

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
 import { backendHasFilterGrad, dropout, embeddingLookup, layerNorm, linear, padSpatial as pad4, scopedDropoutSeed } from './functional';
 import { Module, type ModuleOptions } from './module';
+import { dropoutSeedFor, isRecomputing } from './autograd';
 
 /** PyTorch-style weight initialisers. */
 export type ConvInit = 'torch' | 'kaiming_normal_fan_out' | 'kaiming_uniform_fan_in' | 'xavier_uniform';
@@ -169,6 +170,11 @@ export class BatchNorm extends Module {
     if (n <= 1) throw new G2DError(`BatchNorm: expected more than 1 value per channel when training, got input shape [${x.shape.join(', ')}]`);
     return tf.tidy(() => {
       const { y, mean, variance } = this.trainNormalize(x, axes, n);
+      if (isRecomputing()) {
+        // a checkpointed block recomputed for its gradient: the statistics were updated on its first run
+        tf.dispose([mean, variance]);
+        return y as T;
+      }
       // running statistics (unbiased variance), updated in place; never part of the loss
       const m = this.momentum;
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)) as tf.Tensor1D);
@@ -335,7 +341,8 @@ export class Dropout extends Module {
   }
   forward<T extends tf.Tensor>(x: T): T {
     if (!this.training || this.rate === 0) return x.clone();
-    return dropout(x, this.rate, scopedDropoutSeed() ?? this.seed());
+    // inside a checkpointed block the seed is recorded, and replayed when the block is recomputed
+    return dropout(x, this.rate, dropoutSeedFor(() => scopedDropoutSeed() ?? this.seed()));
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, type RawTensor, Rng, toFloat32 } from '@g2d-ts/core';
+import { type MemoryMode, checkpoint, isRecording, parseMemoryMode } from './autograd';
 
 // cached: inside vm contexts (jest) every global lookup in a hot loop is slow
 const { log, sqrt, cos, sin, PI } = Math;
@@ -195,6 +196,11 @@ export interface KeyHooks {
 export abstract class Module {
   /** Training mode (BatchNorm uses batch statistics and updates its running averages; dropout is active). */
   training = true;
+  /**
+   * Where the backward pass recomputes activations instead of keeping them (`setMemoryMode`):
+   * 'fast' keeps everything; 'balanced' and 'lean' recompute the blocks each model names.
+   */
+  memoryMode: MemoryMode = 'fast';
   private readonly _entries = new Map<string, ParamEntry>();
   private readonly _children = new Map<string, Module>();
   protected readonly rng: Rng;
@@ -336,6 +342,18 @@ export abstract class Module {
   }
 
   /**
+   * Sets the memory mode of this module and every descendant: 'fast' (keep every activation
+   * for the backward pass), 'balanced' (recompute the blocks with the most activation memory
+   * per unit of compute) or 'lean' (recompute every block: only block boundaries are kept).
+   * Gradients are the same in every mode; only time and memory differ.
+   */
+  setMemoryMode(mode: MemoryMode): this {
+    const m = parseMemoryMode(mode, `${this.constructor.name}.setMemoryMode: mode`);
+    for (const [, child] of this.namedModules()) child.memoryMode = m;
+    return this;
+  }
+
+  /**
    * Runs `fn` with this subtree in `training` mode and restores every module's own mode after:
    * the per-call `training` option of `forward`. `undefined` runs in the modules' current modes.
    */
@@ -349,6 +367,17 @@ export abstract class Module {
     } finally {
       for (const [m, t] of saved) m.training = t;
     }
+  }
+
+  /**
+   * `fn(...inputs, ...constants)`, recomputed in the backward pass instead of keeping its
+   * activations when `recompute` is true and a gradient is being recorded (`checkpoint` with
+   * `block`'s trainable parameters); a plain call otherwise. Models call it per block with
+   * `recompute` decided by their `memoryMode`.
+   */
+  protected runBlock<T extends tf.Tensor>(recompute: boolean, block: { trainableVariables(): tf.Variable[] }, fn: (...args: tf.Tensor[]) => T, inputs: tf.Tensor[], constants: tf.Tensor[] = []): T {
+    if (!recompute || !isRecording()) return fn(...inputs, ...constants);
+    return checkpoint(fn, inputs, { params: block.trainableVariables(), constants });
   }
 
   /**

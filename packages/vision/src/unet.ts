@@ -102,13 +102,19 @@ export class UnetDecoder extends Module {
     if (features.length !== this.encoderChannels.length) {
       throw new G2DError(`UnetDecoder: expected ${this.encoderChannels.length} pyramid levels, got ${features.length}`);
     }
+    // memory modes: 'lean' recomputes every block in the backward pass, 'balanced' all but the
+    // first two (the high-resolution blocks: most activation memory, least compute)
+    const mode = this.memoryMode;
     return tf.tidy(() => {
       let x = features[features.length - 1]!;
       for (let i = 0; i < this.blocks.length; i++) {
         const { target, skip } = this.plan[i]!;
         const size: [number, number] =
           target >= 0 ? [features[target]!.shape[1], features[target]!.shape[2]] : [x.shape[1] * 2, x.shape[2] * 2];
-        x = this.blocks[i]!.forward(x, size, skip > 0 ? features[skip] : undefined);
+        const block = this.blocks[i]!;
+        const recompute = mode === 'lean' || (mode === 'balanced' && i >= 2);
+        const inputs = skip > 0 ? [x, features[skip]!] : [x];
+        x = this.runBlock(recompute, block, (h, s) => block.forward(h as tf.Tensor4D, size, s as tf.Tensor4D | undefined), inputs);
       }
       return x;
     });

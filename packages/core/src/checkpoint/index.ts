@@ -13,6 +13,7 @@ import { isZipMagic } from '../archive';
 export type { CheckpointDType, RawTensor } from './dtypes';
 export { toFloat32, fromFloat32, numel, DTYPE_SIZE, validateRawTensor, halfToFloat, floatToHalf } from './dtypes';
 export { readSafetensors, writeSafetensors } from './safetensors';
+export { parseSafetensors } from './safetensors-bytes';
 export { writeTorchCheckpoint } from './torch-write';
 export { readTorchCheckpoint, loadTorchObject, findStateDict, stripModulePrefix, PyObject } from './torch';
 export { unpickle, PY_STATE, type PyCallable, type PyDict, type UnpickleOptions } from './pickle';

@@ -20,6 +20,8 @@ import {
   Module,
   ModuleList,
   activation,
+  isRecording,
+  noGrad,
   type LoadReport,
   type LoadStateDictOptions,
   type ModuleOptions,
@@ -308,8 +310,24 @@ export class BertModel extends Module {
         if (validate) checkRange(tt, c.typeVocabSize, 'tokenTypeIds', 'type_vocab_size');
         // extended attention mask [B, 1, 1, L]
         const ext = tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, 'float32')), MASK_MIN), [B, 1, 1, L]);
-        let h = this.embeddings.forward(ids, tt);
-        for (const layer of this.encoder.layer) h = layer.forward(h, ext);
+        // frozen embeddings and frozen leading layers see only token ids: nothing to record
+        // for a gradient there (the G2D recipe keeps the embeddings trainable, so it does not apply)
+        const layers = [...this.encoder.layer];
+        let frozenLead = 0;
+        if (isRecording() && !this.embeddings.trainableVariables().length) {
+          while (frozenLead < layers.length && !layers[frozenLead]!.trainableVariables().length) frozenLead++;
+        }
+        let h = frozenLead ? noGrad(() => this.embeddings.forward(ids, tt)) : this.embeddings.forward(ids, tt);
+        // memory modes: 'lean' recomputes every layer in the backward pass, 'balanced' every second one
+        const mode = this.memoryMode;
+        layers.forEach((layer, i) => {
+          if (i < frozenLead) {
+            h = noGrad(() => layer.forward(h, ext));
+            return;
+          }
+          const recompute = mode === 'lean' || (mode === 'balanced' && i % 2 === 1);
+          h = this.runBlock(recompute, layer, (t, e) => layer.forward(t as tf.Tensor3D, e!), [h], [ext]);
+        });
         return this.pooler ? [h, this.pooler.forward(h)] : [h];
       }) as [tf.Tensor3D, tf.Tensor2D?];
       return { lastHiddenState: last, pooledOutput: pooled ?? null };

@@ -96,7 +96,16 @@ class Downsample extends Module {
 
 class Stage extends Module {
   readonly blocks: (BasicBlock | Bottleneck)[] = [];
-  constructor(kind: 'basic' | 'bottleneck', inplanes: number, planes: number, n: number, stride: number, opts: ModuleOptions) {
+  constructor(
+    kind: 'basic' | 'bottleneck',
+    inplanes: number,
+    planes: number,
+    n: number,
+    stride: number,
+    opts: ModuleOptions,
+    /** 0 for layer1 … 3 for layer4 */
+    private readonly level = 0,
+  ) {
     super(opts);
     const B = kind === 'basic' ? BasicBlock : Bottleneck;
     for (let i = 0; i < n; i++) {
@@ -104,7 +113,21 @@ class Stage extends Module {
     }
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.blocks.reduce((h, b) => b.forward(h), x));
+    // memory modes: 'lean' recomputes every block in the backward pass, 'balanced' those of
+    // layer1 and layer2 (the most activation memory per unit of compute)
+    const recompute = this.memoryMode === 'lean' || (this.memoryMode === 'balanced' && this.level < 2);
+    return tf.tidy(() => this.blocks.reduce((h, b) => this.runBlock(recompute, b, (t) => b.forward(t as tf.Tensor4D), [h]), x));
+  }
+}
+
+/** conv1 → bn1 → ReLU as one block for `runBlock` (a view of the ResNet's own layers, not registered). */
+class StemBlock {
+  constructor(private readonly net: ResNet) {}
+  trainableVariables(): tf.Variable[] {
+    return [...this.net.conv1.trainableVariables(), ...this.net.bn1.trainableVariables()];
+  }
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => relu(this.net.bn1.forward(this.net.conv1.forward(x))));
   }
 }
 
@@ -130,7 +153,7 @@ export class ResNet extends Module implements Backbone {
     this.bn1 = this.addChild('bn1', new BatchNorm(stem, o));
     let inplanes = stem;
     for (let i = 0; i < 4; i++) {
-      this.stages.push(this.addChild(`layer${i + 1}`, new Stage(resnetConfig.block, inplanes, widths[i]!, resnetConfig.layers[i]!, i === 0 ? 1 : 2, o)));
+      this.stages.push(this.addChild(`layer${i + 1}`, new Stage(resnetConfig.block, inplanes, widths[i]!, resnetConfig.layers[i]!, i === 0 ? 1 : 2, o, i)));
       inplanes = widths[i]! * exp;
     }
     this.outChannels = [inC, stem, ...widths.map((w) => w * exp)];
@@ -146,7 +169,9 @@ export class ResNet extends Module implements Backbone {
       );
     }
     const feats: tf.Tensor4D[] = [x.clone()];
-    let h = tf.tidy(() => relu(this.bn1.forward(this.conv1.forward(x))));
+    // the stem is recomputed in 'lean' mode (its output is kept: it is a pyramid level)
+    const stem = new StemBlock(this);
+    let h = tf.tidy(() => this.runBlock(this.memoryMode === 'lean', stem, (t) => stem.forward(t as tf.Tensor4D), [x]));
     feats.push(h);
     h = maxPool2d(h, 3, 2, 1);
     for (const s of this.stages) {

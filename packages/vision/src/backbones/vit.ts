@@ -125,7 +125,13 @@ export class VisionTransformer extends Module implements Backbone {
       let h = tf.reshape(p, [B, gh * gw, D]) as tf.Tensor3D;
       h = tf.concat([tf.tile(this.classToken, [B, 1, 1]), h], 1) as tf.Tensor3D;
       h = tf.add(h, this.positions(gh, gw)) as tf.Tensor3D;
-      for (const l of this.encoder.layers) h = l.forward(h);
+      // memory modes: 'lean' recomputes every encoder block in the backward pass, 'balanced' every second one
+      const mode = this.memoryMode;
+      let i = 0;
+      for (const l of this.encoder.layers) {
+        const recompute = mode === 'lean' || (mode === 'balanced' && i++ % 2 === 1);
+        h = this.runBlock(recompute, l, (t) => l.forward(t as tf.Tensor3D), [h]);
+      }
       return this.encoder.ln.forward(h);
     });
     return { tokens, gh, gw };
