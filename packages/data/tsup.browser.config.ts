@@ -2,7 +2,8 @@
  * The browser build of @g2d-ts/data: `dist/browser.mjs` (+ types) from `src/browser.ts`, the
  * `./browser` export. Runs after the Node build (`pnpm run build`), never in parallel with its
  * clean. Node built-ins are replaced by the stand-ins in `src/browser/` (`node:module` → the
- * codec table, `node:path` → POSIX name helpers, the `Buffer` global → a Uint8Array shim);
+ * codec table, `node:path` → POSIX name helpers, the `Buffer` global → a Uint8Array shim), and
+ * `dicom-parser` gets an inflater for deflated data sets (fflate; Node's build uses zlib);
  * importing any other built-in fails the build, naming the importer.
  */
 import * as path from 'node:path';
@@ -31,6 +32,8 @@ export default defineConfig({
   removeNodeProtocol: false,
   outDir: 'dist',
   external: [/^@tensorflow\//, /^@g2d-ts\//],
+  // resolved by the plugin below (to the stand-in, which imports the real one as external)
+  noExternal: ['dicom-parser'],
   // codecs.ts builds its require from __filename; the stand-in createRequire ignores it
   define: { __filename: JSON.stringify('@g2d-ts/data/browser') },
   inject: [src('browser/node-buffer.ts')],
@@ -38,6 +41,10 @@ export default defineConfig({
     {
       name: 'g2d-browser-stand-ins',
       setup(build) {
+        // dicom-parser with an inflater for deflated data sets (the stand-in imports the real one)
+        build.onResolve({ filter: /^dicom-parser$/ }, (args) =>
+          args.importer === src('browser/dicom-parser.ts') ? { path: 'dicom-parser', external: true } : { path: src('browser/dicom-parser.ts') },
+        );
         build.onResolve({ filter: BUILTIN }, (args) => {
           const to = STAND_INS[args.path];
           if (to) return { path: to };

@@ -23,10 +23,10 @@ export class Canvas {
     const o = (y * this.width + x) * 3;
     for (let k = 0; k < 3; k++) this.data[o + k] = Math.round(this.data[o + k]! * (1 - alpha) + c[k]! * alpha);
   }
-  /** paste a grey image (0..255) at (x0, y0) */
-  grey(img: Uint8Array, w: number, h: number, x0: number, y0: number): void {
+  /** paste a grey image (0..255) at (x0, y0), optionally quantised to multiples of `step` */
+  grey(img: Uint8Array, w: number, h: number, x0: number, y0: number, step = 1): void {
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const v = img[y * w + x]!;
+      const v = step > 1 ? Math.min(255, Math.round(img[y * w + x]! / step) * step) : img[y * w + x]!;
       this.set(x0 + x, y0 + y, [v, v, v]);
     }
   }
@@ -94,18 +94,44 @@ function chunk(type: string, body: Uint8Array): Buffer {
   return Buffer.concat([head, body, crc]);
 }
 
-/** 8-bit RGB PNG (filter 0 rows, zlib level 9). */
+/**
+ * 8-bit PNG of the canvas: indexed colour when it has at most 256 colours (figures mostly do:
+ * grey levels plus a few outline colours), else RGB; rows unfiltered, zlib level 9.
+ */
 export function encodeRgbPng(c: Canvas): Buffer {
-  const raw = Buffer.alloc((c.width * 3 + 1) * c.height);
+  const n = c.width * c.height;
+  const index = new Map<number, number>();
+  const idx = new Uint8Array(n);
+  for (let i = 0; i < n && index.size <= 256; i++) {
+    const key = (c.data[i * 3]! << 16) | (c.data[i * 3 + 1]! << 8) | c.data[i * 3 + 2]!;
+    let k = index.get(key);
+    if (k === undefined) {
+      k = index.size;
+      index.set(key, k);
+    }
+    idx[i] = k & 255;
+  }
+  const indexed = index.size <= 256;
+  const bpp = indexed ? 1 : 3;
+  const stride = c.width * bpp + 1;
+  const raw = Buffer.alloc(stride * c.height);
   for (let y = 0; y < c.height; y++) {
-    raw[y * (c.width * 3 + 1)] = 0;
-    raw.set(c.data.subarray(y * c.width * 3, (y + 1) * c.width * 3), y * (c.width * 3 + 1) + 1);
+    raw[y * stride] = 0;
+    if (indexed) raw.set(idx.subarray(y * c.width, (y + 1) * c.width), y * stride + 1);
+    else raw.set(c.data.subarray(y * c.width * 3, (y + 1) * c.width * 3), y * stride + 1);
   }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(c.width, 0);
   ihdr.writeUInt32BE(c.height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
+  ihdr.set([8, indexed ? 3 : 2, 0, 0, 0], 8);
+  const chunks = [chunk('IHDR', ihdr)];
+  if (indexed) {
+    const plte = Buffer.alloc(index.size * 3);
+    for (const [key, k] of index) plte.set([(key >> 16) & 255, (key >> 8) & 255, key & 255], k * 3);
+    chunks.push(chunk('PLTE', plte));
+  }
+  chunks.push(chunk('IDAT', zlib.deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0)));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ...chunks]);
 }
 
 /** Write a file atomically (temporary file, fsync, rename), creating its folder. */

@@ -75,7 +75,7 @@ function grid(): void {
   samples.forEach((s, j) => {
     const x0 = pad + (j % cols) * (S + pad);
     const y0 = legendH + Math.floor(j / cols) * (S + textH + pad);
-    cv.grey(s.image, S, S, x0, y0);
+    cv.grey(s.image, S, S, x0, y0, 2); // 128 grey levels: an indexed PNG with the outline colours
     for (const f of s.findings) cv.outline(f.mask, S, S, x0, y0, COLORS[f.name]);
     cv.text(s.id, x0 + 3, y0 + S - 10, [255, 255, 0]);
     texts[j]!.forEach((line, k) => cv.text(line, x0, y0 + S + 4 + k * lineH, [20, 20, 20]));
@@ -143,7 +143,7 @@ function synthStats(): Stats {
   const st = newStats('synthetic');
   for (let k = 0; k < SYNTH_COUNT; k++) {
     const s = generateSynthetic(k, { seed: SEED, size: 256 });
-    addImage(st, referencePreprocess({ width: 256, height: 256, data: s.image, maxValue: 255 }, { size: 256, variant: 'clean' }));
+    addImage(st, referencePreprocess({ width: 256, height: 256, data: s.image }, { size: 256, variant: 'clean' }));
   }
   return st;
 }

@@ -3,20 +3,20 @@
  * studies (256x256, downsampled to 64x64) to predict each finding, then scored on 300 held-out
  * studies (other patients) with the per-finding ROC AUC (@g2d-ts/metrics rocAuc).
  *
- *   pnpm exec tsx --tsconfig tools/build/tsconfig.run.json tools/synth/learnability.ts [--train 1000] [--test 300] [--epochs 20] [--json FILE]
+ *   pnpm exec tsx --tsconfig tools/build/tsconfig.run.json tools/synth/learnability.ts [--train 1000] [--test 300] [--epochs 25] [--json FILE]
  *
  * Runs on the backend initBackend picks (G2D_BACKEND=tensorflow for the native one).
  */
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import type * as TF from '@tensorflow/tfjs';
+// tools/ has no node_modules of its own: types and module come from the copy the workspace packages use
+import type * as TF from '../../packages/core/node_modules/@tensorflow/tfjs';
 import { initBackend, Rng } from '@g2d-ts/core';
 import { generateSynthetic, SYNTH_FINDINGS } from '@g2d-ts/data';
 import { rocAuc } from '@g2d-ts/metrics';
 import { writeAtomic } from './canvas';
 
 const ROOT = path.resolve(__dirname, '../..');
-// the tfjs instance the workspace packages use (tools/ has no node_modules of its own)
 const tf = createRequire(path.join(ROOT, 'packages/core/package.json'))('@tensorflow/tfjs') as typeof TF;
 
 const args = process.argv.slice(2);
@@ -26,7 +26,7 @@ const arg = (k: string, d: string) => {
 };
 const N_TRAIN = Number(arg('train', '1000'));
 const N_TEST = Number(arg('test', '300'));
-const EPOCHS = Number(arg('epochs', '20'));
+const EPOCHS = Number(arg('epochs', '25'));
 const SIZE = 256;
 const SMALL = 64;
 const SEED = 'learnability';
@@ -56,16 +56,20 @@ function makeSet(from: number, n: number): { x: Float32Array; y: Float32Array } 
 function model(seed: number): TF.Sequential {
   const init = (k: number) => tf.initializers.heNormal({ seed: seed + k });
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [SMALL, SMALL, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3) }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(4) }));
+  const conv = (filters: number, k: number, first = false) =>
+    m.add(tf.layers.conv2d({ ...(first ? { inputShape: [SMALL, SMALL, 1] } : {}), filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(k) }));
+  const block = (filters: number, k: number, first = false) => {
+    conv(filters, k, first);
+    m.add(tf.layers.batchNormalization());
+    m.add(tf.layers.reLU());
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  };
+  block(16, 1, true); // 32
+  block(32, 2); // 16
+  block(64, 3); // 8
+  block(64, 4); // 4
   m.add(tf.layers.flatten());
-  m.add(tf.layers.dropout({ rate: 0.4, seed: seed + 5 }));
-  m.add(tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: init(6) }));
+  m.add(tf.layers.dropout({ rate: 0.5, seed: seed + 5 }));
   m.add(tf.layers.dense({ units: SYNTH_FINDINGS.length, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 7 }) }));
   m.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
   return m;
@@ -76,15 +80,22 @@ async function main(): Promise<void> {
   console.error(`generating ${N_TRAIN} training and ${N_TEST} held-out studies (${SIZE}x${SIZE} -> ${SMALL}x${SMALL}, seed "${SEED}")`);
   const train = makeSet(0, N_TRAIN);
   const test = makeSet(N_TRAIN + (N_TRAIN % 2), N_TEST); // start on a patient boundary: no patient in both
-  // standardise with the training set's statistics
-  let mu = 0, sq = 0;
-  for (const v of train.x) {
-    mu += v;
-    sq += v * v;
-  }
-  mu /= train.x.length;
-  const sd = Math.sqrt(sq / train.x.length - mu * mu);
-  const norm = (a: Float32Array) => a.map((v) => (v - mu) / sd);
+  // each image standardised on its own (exposure differs from study to study)
+  const norm = (a: Float32Array) => {
+    const out = new Float32Array(a.length);
+    const n = SMALL * SMALL;
+    for (let o = 0; o < a.length; o += n) {
+      let mu = 0, sq = 0;
+      for (let i = 0; i < n; i++) {
+        mu += a[o + i]!;
+        sq += a[o + i]! ** 2;
+      }
+      mu /= n;
+      const sd = Math.sqrt(Math.max(1e-8, sq / n - mu * mu));
+      for (let i = 0; i < n; i++) out[o + i] = (a[o + i]! - mu) / sd;
+    }
+    return out;
+  };
   const xTr = tf.tensor4d(norm(train.x), [N_TRAIN, SMALL, SMALL, 1]);
   const yTr = tf.tensor2d(train.y, [N_TRAIN, SYNTH_FINDINGS.length]);
   const xTe = tf.tensor4d(norm(test.x), [N_TEST, SMALL, SMALL, 1]);

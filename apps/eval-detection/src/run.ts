@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng, type RawTensor } from '@g2d-ts/core';
 import type { ItemRef } from '@g2d-ts/data';
 import {
+  denseTestDataset,
   boxToInput,
   boxToStored,
   cacheDirs,
@@ -178,7 +179,7 @@ export async function runDetection(cfg: DetConfig, opts: RunOptions): Promise<De
   const loadOne = (spec: string) => withBoxes(loadDataset(spec, { onError: cfg.data.onError, synthetic: cfg.data.synthetic, adapter: cfg.data.adapter, requireLabels: false, log }), log);
   const data = loadOne(cfg.dataset);
   const test = cfg.test ? loadOne(cfg.test) : undefined;
-  const splits = makeSplits(data, test, { splitSeed: cfg.data.splitSeed, ratios: cfg.data.ratios, fraction: cfg.fraction, seed: cfg.seed, useDatasetSplit: cfg.data.useDatasetSplit });
+  const splits = makeSplits(data, test && denseTestDataset(test, data), { splitSeed: cfg.data.splitSeed, ratios: cfg.data.ratios, fraction: cfg.fraction, seed: cfg.seed, useDatasetSplit: cfg.data.useDatasetSplit });
   const sizes = splitSizes(splits);
   const single = useSingleClass(data.spec.adapter, cfg);
   const labels = [...new Set(data.index.items.flatMap((it) => (it.boxes ?? []).map((b) => b.label ?? SINGLE)))].sort();
@@ -332,16 +333,14 @@ export async function runDetection(cfg: DetConfig, opts: RunOptions): Promise<De
   }
   writeText(
     path.join(out, 'training.svg'),
-    lineChart({
-      title: 'Detection head: training loss and validation mAP',
-      xLabel: 'step',
-      markers: true,
-      series: [
-        { name: 'train loss (epoch mean)', points: lossCurve.map((p) => [p.step, p.loss] as [number, number]) },
-        { name: 'validation mAP', points: valCurve.map((p) => [p.step, p.map] as [number, number]) },
-      ],
-    }),
+    lineChart({ title: 'Detection head: training loss (epoch mean)', xLabel: 'step', yLabel: 'loss', markers: true, series: [{ name: 'train loss', points: lossCurve.map((p) => [p.step, p.loss] as [number, number]) }] }),
   );
+  if (valCurve.length) {
+    writeText(
+      path.join(out, 'validation.svg'),
+      lineChart({ title: 'Validation mAP (IoU 0.4–0.75)', xLabel: 'step', yLabel: 'mAP', markers: true, series: [{ name: 'validation mAP', points: valCurve.map((p) => [p.step, p.map] as [number, number]) }] }),
+    );
+  }
 
   // results
   const column = `${data.displayName} ${fractionLabel(cfg.fraction)}`;
@@ -392,7 +391,7 @@ export async function runDetection(cfg: DetConfig, opts: RunOptions): Promise<De
       '',
       `Anchors: ${anchorNote}. Training: ${res.steps} steps, runtime ${timer.seconds.toFixed(0)} s (${opts.backend}).`,
       '',
-      'Files: `predictions.csv` (image, class, score, x1, y1, x2, y2), `overlays.png` / `overlays.html` (green: ground truth, red: detections), `training.svg`.',
+      'Files: `predictions.csv` (image, class, score, x1, y1, x2, y2), `overlays.png` / `overlays.html` (green: ground truth, red: detections), `training.svg`, `validation.svg`.',
       '',
     ].join('\n'),
   );

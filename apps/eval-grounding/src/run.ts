@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
 import type { ItemRef } from '@g2d-ts/data';
 import {
+  denseTestDataset,
   csvField,
   loadDataset,
   loadDenseItem,
@@ -195,7 +196,7 @@ export async function runGrounding(cfg: GroundConfig, opts: RunOptions): Promise
   let splitNote: string;
   let sizes: Record<string, { images: number; patients: number }> | undefined;
   if (cfg.grounding.split === 'test') {
-    const splits = makeSplits(data, test, { splitSeed: cfg.data.splitSeed, ratios: cfg.data.ratios, fraction: cfg.fraction, seed: cfg.seed, useDatasetSplit: cfg.data.useDatasetSplit });
+    const splits = makeSplits(data, test && denseTestDataset(test, data), { splitSeed: cfg.data.splitSeed, ratios: cfg.data.ratios, fraction: cfg.fraction, seed: cfg.seed, useDatasetSplit: cfg.data.useDatasetSplit });
     refs = splits.test;
     evalData = test ?? data;
     sizes = splitSizes(splits);

@@ -12,10 +12,10 @@
  *   <out>/metrics.jsonl                 one line per optimizer step
  */
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
 import { LUNG_FINDINGS, SYNTH_FINDINGS, encodeGrayPng, type ItemRef } from '@g2d-ts/data';
 import {
+  denseTestDataset,
   csvField,
   loadDataset,
   loadDenseItem,
@@ -71,7 +71,7 @@ function isSynthetic(d: LoadedDataset): boolean {
 }
 
 /** The dataset with only items that have a mask of the selected set (synthetic: every item; an absent finding = empty target). */
-function withMasks(d: LoadedDataset, cfg: SegConfig, log: (l: string) => void): LoadedDataset {
+export function withMasks(d: LoadedDataset, cfg: SegConfig, log: (l: string) => void): LoadedDataset {
   if (isSynthetic(d)) {
     if ((cfg.data.target === 'lungs' || cfg.data.target === 'heart') && d.spec.root) {
       throw new G2DError(`data.target "${cfg.data.target}" (anatomy) exists for generated synthetic data only, not for a synthetic folder`, { source: d.spec.root });
@@ -145,7 +145,7 @@ export async function runSegmentation(cfg: SegConfig, opts: RunOptions): Promise
   const data = loadOne(cfg.dataset);
   const test = cfg.test ? loadOne(cfg.test) : undefined;
   if (test && test.spec.adapter !== data.spec.adapter) log(`[segmentation] note: --test uses adapter ${test.spec.adapter}, training data ${data.spec.adapter}`);
-  const splits = makeSplits(data, test, { splitSeed: cfg.data.splitSeed, ratios: cfg.data.ratios, fraction: cfg.fraction, seed: cfg.seed, useDatasetSplit: cfg.data.useDatasetSplit });
+  const splits = makeSplits(data, test && denseTestDataset(test, data), { splitSeed: cfg.data.splitSeed, ratios: cfg.data.ratios, fraction: cfg.fraction, seed: cfg.seed, useDatasetSplit: cfg.data.useDatasetSplit });
   const sizes = splitSizes(splits);
   log(`[segmentation] ${data.displayName}: train ${sizes.train.images} images (${fractionLabel(cfg.fraction)} of ${sizes.trainFull.images}), val ${sizes.val.images}, test ${sizes.test.images}${test ? ` (${cfg.test})` : ''}; split: ${splits.source}`);
   const trainSamples = await timer.time('load', () => loadSamples(splits.train, data, cfg, t.size, t.variant, 'load train'));
@@ -286,6 +286,5 @@ export async function runSegmentation(cfg: SegConfig, opts: RunOptions): Promise
     '',
   ].join('\n');
   writeResultsMd(out, md);
-  if (tf.memory().numTensors > 10000) log(`[segmentation] note: ${tf.memory().numTensors} tensors still allocated`);
   return { out, meanDice: meanDiceV, meanIou: meanIouV, testImages: perImage.length };
 }

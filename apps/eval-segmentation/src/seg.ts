@@ -224,7 +224,7 @@ export async function trainSegmentation(o: TrainOptions): Promise<TrainResult> {
   });
   const kept = best as { epoch: number; dice: number; state: Map<string, RawTensor> } | null;
   if (kept && T.select === 'best-val') unet.loadStateDict(kept.state);
-  const lastEpoch = Math.max(0, res.epoch - (res.reason === 'done' ? 1 : 0));
+  const lastEpoch = lossCurve.at(-1)?.epoch ?? 0;
   return {
     steps: res.steps,
     epochs: lossCurve.length,

@@ -84,7 +84,7 @@ export async function runPretraining(cfg: PretrainConfig, outDir: string, opts: 
     // --fresh: start over; earlier checkpoints and logs of this folder are removed
     for (const f of ['checkpoints', 'metrics.jsonl', 'val.jsonl', 'final', 'latest', 'exports', 'report.html']) fs.rmSync(path.join(out, f), { recursive: true, force: true });
   }
-  const model = await buildModel(cfg, log);
+  const model = (await buildModel(cfg, log)).setMemoryMode(cfg.train.memory);
   const mc = model.config;
   const pairs: PairSet = openPairs(cfg, mc.imageSize);
   log(`data: ${pairs.name}: ${pairs.train.length} training pairs, ${pairs.val.length} validation pairs (split by patient)`);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { G2DError, runCli, type CliSpec } from '@g2d-ts/core';
 import { DataLoader, datasets, loadItem } from '../src';
+import { main as dataCli } from '../src/cli';
 import {
   SYNTH_FINDINGS, generateSynthetic, isSyntheticItem, loadSyntheticItem, parseDatasetSpec, synthCommand, syntheticDataset, writeSyntheticDataset,
 } from '../src/synth';
@@ -157,6 +158,15 @@ describe('g2d-data synth', () => {
         return fs.readFileSync(path.join(ref, 'images', 'synth-000002.png'));
       })(),
     );
+  });
+
+  it('is a g2d-data subcommand with its own --help', async () => {
+    const stdout = new PassThrough(), stderr = new PassThrough();
+    let out = '';
+    stdout.on('data', (d) => (out += d));
+    expect(await dataCli(['synth', '--help'], { stdout, stderr })).toBe(0);
+    expect(out).toMatch(/--out DIR/);
+    expect(out).toMatch(/synthetic/);
   });
 
   it('usage errors exit 2 and name the option', async () => {

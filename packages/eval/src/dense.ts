@@ -30,7 +30,7 @@ import {
   type SynthOptions,
   type SynthSample,
 } from '@g2d-ts/data';
-import { imageName } from './data';
+import { imageName, type LoadedDataset } from './data';
 
 export type BoxXYXY = [number, number, number, number];
 
@@ -247,4 +247,15 @@ export async function syntheticFindingMasks(ref: ItemRef, root?: string): Promis
     out.set(f, d);
   }
   return out;
+}
+
+/**
+ * A `--test` dataset prepared for `makeSplits` in a dense task: `makeSplits` re-maps a test
+ * folder's class labels onto the training data's classes (classification needs them, and
+ * refuses a folder lacking a class); segmentation, detection and grounding do not use image
+ * labels, so the test items get the training data's class list and all-zero labels.
+ */
+export function denseTestDataset(test: LoadedDataset, data: LoadedDataset): LoadedDataset {
+  const zeros = data.classes.map(() => 0);
+  return { ...test, classes: [...data.classes], index: { ...test.index, classes: [...data.classes], items: test.index.items.map((it) => ({ ...it, labels: [...zeros] })) } };
 }

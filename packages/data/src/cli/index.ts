@@ -8,11 +8,13 @@ import { packageVersion, runBin, runCli, type CliCommand, type CliIO, type CliSp
 import { convertCommand } from './convert';
 import { inspectCommand } from './inspect';
 import { prepareCommand } from './prepare';
+import { synthCommand } from '../synth/cli';
 
 export const DATA_COMMANDS: Record<string, CliCommand> = {
   convert: convertCommand,
   inspect: inspectCommand,
   prepare: prepareCommand,
+  synth: synthCommand,
 };
 
 export const DATA_CLI: CliSpec = {

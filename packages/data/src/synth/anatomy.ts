@@ -293,21 +293,12 @@ export function apexTop(g: LungGeom, d: number): number {
   return g.vAp + (g.vCp - g.vAp) * s1 * (1 - Math.sqrt(Math.max(0, 1 - span * span)));
 }
 
-/** Half widths of the mediastinum to the patient's right / left of cxm at height v. */
-export function mediastinumHalfWidth(ana: Anatomy, v: number, side: Side): number {
-  return side === 'right' ? tables(ana).medR(v) : tables(ana).medL(v);
-}
-
+/** Half width of the mediastinum to the patient's right / left of cxm at height v (tabulated in `tables`). */
 function mediastinumExact(ana: Anatomy, v: number, side: Side): number {
   const grow = smoothstep(ana.lungs.right.vAp + 0.05, ana.vHilum, v);
   const hil = 0.012 * Math.exp(-(((v - ana.vHilum) / 0.05) ** 2));
   if (side === 'right') return 0.05 + 0.012 * grow + hil;
   return 0.054 + 0.014 * grow + hil + 0.022 * Math.exp(-(((v - ana.vKnob) / 0.032) ** 2));
-}
-
-export function inMediastinum(ana: Anatomy, u: number, v: number): boolean {
-  const du = u - ana.cxm;
-  return Math.abs(du) < mediastinumHalfWidth(ana, v, du < 0 ? 'right' : 'left');
 }
 
 export function heartCoord(h: HeartGeom, u: number, v: number): number {
@@ -323,11 +314,6 @@ export function inHeartSilhouette(ana: Anatomy, u: number, v: number): boolean {
   const side: Side = u < ana.cx ? 'right' : 'left';
   const g = ana.lungs[side];
   return v <= diaphragm(g, Math.abs(u - ana.cx));
-}
-
-/** Body half width (outer skin) at height v. */
-export function bodyHalfWidth(ana: Anatomy, v: number): number {
-  return tables(ana).body(v);
 }
 
 export interface Profiles {

@@ -242,7 +242,7 @@ function drawOpacity(ctx: DrawContext, p: FindingPlan): Drawn {
   }
   const tex = patchy(ctx, Math.max(1, R / 6), 0.45);
   for (let i = 0; i < F.length; i++) F[i] = F[i]! * tex[i]! * m.lung[side][i]!;
-  const dens = (0.14 + 0.32 * p.severity) * r.uniform(0.75, 1.2);
+  const dens = (0.2 + 0.38 * p.severity) * r.uniform(0.8, 1.2);
   addField(ctx, F, dens);
   const mask = thresholdMask(F, 0.3, m.lung[side]);
   return { mask, zone: p.zone ?? 'middle', detail: {} };
@@ -316,10 +316,10 @@ function drawPneumothorax(ctx: DrawContext, p: FindingPlan): Drawn {
   }
   for (let i = 0; i < mask.length; i++) {
     if (mask[i]) {
-      layers.A[i] = layers.A[i]! - 0.07;
+      layers.A[i] = layers.A[i]! - 0.1;
       ctx.markingGain[i] = 0;
     } else if (line[i]) layers.A[i] = layers.A[i]! + 0.07;
-    else if (lung[i]) layers.A[i] = layers.A[i]! + 0.03 * p.severity;
+    else if (lung[i]) layers.A[i] = layers.A[i]! + 0.06 * p.severity;
   }
   return { mask, zone: p.severity < 0.35 ? 'apical' : 'upper', detail: { sizeMm: Math.round(maxRim * FOV_MM) } };
 }
@@ -350,7 +350,7 @@ function drawNodule(ctx: DrawContext, p: FindingPlan): Drawn {
       if (q < 1.25) F[y * S + x] = smoothstep(1.25, 0.75, q) * Math.sqrt(Math.max(0, 1 - 0.5 * q * q));
     }
   }
-  const dens = p.kind === 'calcified' ? r.uniform(0.4, 0.55) : r.uniform(0.16, 0.38);
+  const dens = p.kind === 'calcified' ? r.uniform(0.4, 0.55) : r.uniform(0.2, 0.42);
   addField(ctx, F, dens, m.lung[side]);
   const mask = thresholdMask(F, 0.3, m.lung[side]);
   return { mask, zone: p.zone ?? 'middle', detail: { kind: p.kind, sizeMm: Math.round(mm) } };

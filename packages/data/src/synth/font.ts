@@ -99,11 +99,11 @@ for (const [ch, rows] of Object.entries(G)) {
   BITS.set(ch, b);
 }
 
-export const GLYPH_W = 5;
-export const GLYPH_H = 7;
+const GLYPH_W = 5;
+const GLYPH_H = 7;
 
 /** The 5x7 bitmap of a character (unknown characters draw as '?'). */
-export function glyph(ch: string): Uint8Array {
+function glyph(ch: string): Uint8Array {
   return BITS.get(ch) ?? BITS.get('?')!;
 }
 
