@@ -57,9 +57,14 @@ Options:
                           the tensorflow/ directory of a TensorFlow wheel
                           (libtensorflow_cc.so.2 + include/). Libs are symlinked
                           from there (keep the directory) unless --copy.
-  --gpu                   expect a GPU build: requires --libtensorflow <dir>
-                          with a CUDA-enabled libtensorflow; the smoke test then
-                          fails unless TensorFlow sees a GPU.
+  --gpu                   build @tensorflow/tfjs-node-gpu against a CUDA build:
+                          the pinned TensorFlow GPU wheel and the NVIDIA runtime
+                          wheels of its CUDA/cuDNN (PyPI, ~2 GB once, sha256 in
+                          versions.json), or --libtensorflow <dir>. The smoke
+                          test runs on the CPU when no CUDA device is visible and
+                          says so ("no CUDA device visible: ...").
+  --require-gpu           with --gpu: fail the smoke test unless TensorFlow sees
+                          a GPU (use on the GPU machine)
   --copy                  copy the --libtensorflow files instead of symlinking
   --wheel <file>          use this local copy of the pinned wheel (checked
                           against the pinned sha256) instead of downloading it
@@ -82,7 +87,7 @@ function parseArgs(argv) {
     tfjsNode: [], libtensorflow: null, gpu: false, copy: false, wheel: null,
     cacheDir: process.env.G2D_NATIVE_CACHE || path.join(os.homedir(), '.cache', 'g2d-native'),
     nodedir: null, nodeGyp: null, jobs: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
-    force: false, verify: false, smoke: true, help: false,
+    force: false, verify: false, smoke: true, help: false, requireGpu: false,
   };
   const takesValue = new Set(['--tfjs-node', '--libtensorflow', '--wheel', '--cache-dir', '--nodedir', '--node-gyp', '--jobs']);
   for (let i = 0; i < argv.length; i++) {
@@ -103,6 +108,7 @@ function parseArgs(argv) {
       case '--node-gyp': o.nodeGyp = val; break;
       case '--jobs': o.jobs = Math.max(1, parseInt(val, 10) || 1); break;
       case '--gpu': o.gpu = true; break;
+      case '--require-gpu': o.requireGpu = true; o.gpu = true; break;
       case '--copy': o.copy = true; break;
       case '--force': o.force = true; break;
       case '--verify': o.verify = true; break;
@@ -110,12 +116,6 @@ function parseArgs(argv) {
       case '-h': case '--help': o.help = true; break;
       default: throw new BuildError(`unknown option: ${argv[i]}`, 'see --help');
     }
-  }
-  if (o.gpu && !o.libtensorflow) {
-    throw new BuildError(
-      '--gpu needs --libtensorflow <dir> pointing at a GPU (CUDA) build of libtensorflow; none is downloaded automatically',
-      'e.g. extract libtensorflow-gpu-linux-x86_64-<ver>.tar.gz, or use the tensorflow/ directory of the "tensorflow" '
-      + '(not tensorflow-cpu) Linux wheel, then: build.mjs --gpu --libtensorflow <that dir>. See README.md.');
   }
   if (o.wheel && o.libtensorflow) throw new BuildError('--wheel and --libtensorflow exclude each other');
   return o;
@@ -556,9 +556,24 @@ function safeJoin(root, rel) {
   return out;
 }
 
-// Extracts libs + C headers of the pinned wheel into the cache (once).
+// The pinned libtensorflow: the CPU wheel, or with --gpu the CUDA wheel plus the NVIDIA runtime
+// wheels of its CUDA/cuDNN versions.
+function pinnedSpec(opts, versions) {
+  if (!opts.gpu) return versions.libtensorflow;
+  if (!versions.libtensorflowGpu) throw new BuildError('versions.json has no "libtensorflowGpu" pin', 'pass --libtensorflow <dir> with a GPU libtensorflow');
+  return versions.libtensorflowGpu;
+}
+
+// What the cache folder's .complete marker holds: every pinned artifact's sha256.
+function pinnedMarker(L) {
+  return [L.sha256, ...(L.runtimeWheels || []).map((w) => w.sha256)].join('\n');
+}
+
+const SHARED_LIB = /\.so(\.\d+)*$/;
+
+// Extracts libs + C headers of the pinned wheel(s) into the cache (once).
 async function pinnedLibtensorflow(opts, versions) {
-  const L = versions.libtensorflow;
+  const L = pinnedSpec(opts, versions);
   const here = `${process.platform}-${process.arch}`;
   if (here !== L.platform) {
     throw new BuildError(`the pinned libtensorflow (${L.package} ${L.version}) is for ${L.platform}; this machine is ${here}`,
@@ -576,14 +591,21 @@ async function pinnedLibtensorflow(opts, versions) {
     }
   } catch (e) { if (e instanceof BuildError) throw e; }
 
+  const runtime = L.runtimeWheels || [];
   fs.mkdirSync(opts.cacheDir, { recursive: true });
   const outDir = path.join(opts.cacheDir, `${L.id}-${L.sha256.slice(0, 12)}`);
   const marker = path.join(outDir, '.complete');
-  if (exists(marker) && fs.readFileSync(marker, 'utf8').trim() === L.sha256
+  if (exists(marker) && fs.readFileSync(marker, 'utf8').trim() === pinnedMarker(L)
       && Object.values(L.libs).every((l) => exists(path.join(outDir, 'lib', l.name)))) {
-    log(`using extracted libtensorflow ${L.version} in ${outDir}`);
+    log(`using extracted libtensorflow ${L.version}${runtime.length ? ` + CUDA ${L.cuda} / cuDNN ${L.cudnn} runtime` : ''} in ${outDir}`);
   } else {
+    if (runtime.length) {
+      const total = L.size + runtime.reduce((a, w) => a + w.size, 0);
+      log(`GPU build: ${L.package} ${L.version} (CUDA ${L.cuda}, cuDNN ${L.cudnn}) and ${runtime.length} NVIDIA runtime wheels, ${mib(total)} to download once (cached in ${opts.cacheDir})`);
+    }
     const wheel = await obtainWheel(opts, L);
+    const runtimeFiles = [];
+    for (const w of runtime) runtimeFiles.push([w, await obtainWheel({ ...opts, wheel: null }, w)]);
     log(`extracting libtensorflow + C headers from ${path.basename(wheel)}`);
     const tmp = `${outDir}.tmp-${process.pid}`;
     rmrf(tmp);
@@ -612,7 +634,18 @@ async function pinnedLibtensorflow(opts, versions) {
           if (sum !== pin.sha256) throw new ChecksumError(`checksum mismatch for ${e.name} extracted from ${wheel}: ${sum}, pinned ${pin.sha256}`);
         }
       }
-      fs.writeFileSync(path.join(tmp, '.complete'), `${L.sha256}\n`);
+      // the NVIDIA libraries go beside libtensorflow: its RUNPATH is $ORIGIN, so TensorFlow's
+      // dlopen("libcudart.so.11.0") etc. finds them without LD_LIBRARY_PATH
+      for (const [w, file] of runtimeFiles) {
+        const z = await openZip(file);
+        const libs = z.entries.filter((e) => e.name.startsWith(w.libDir) && !e.name.slice(w.libDir.length).includes('/') && SHARED_LIB.test(e.name));
+        if (!libs.length) throw new BuildError(`${file} has no shared libraries under ${w.libDir}`, 'versions.json does not match the artifact');
+        log(`  ${w.package} ${w.version}: ${libs.map((e) => path.basename(e.name)).join(', ')}`);
+        for (const e of libs) await extractEntry(z, e, path.join(tmp, 'lib', path.basename(e.name)), 0o755);
+        const lic = z.entries.find((e) => /\.dist-info\/License\.txt$/i.test(e.name));
+        if (lic) await extractEntry(z, lic, path.join(tmp, 'licenses', `${w.package}.txt`), 0o644);
+      }
+      fs.writeFileSync(path.join(tmp, '.complete'), `${pinnedMarker(L)}\n`);
       rmrf(outDir);
       fs.renameSync(tmp, outDir);
     } catch (e) {
@@ -620,13 +653,15 @@ async function pinnedLibtensorflow(opts, versions) {
       throw e;
     }
   }
+  const tfNames = new Set(Object.values(L.libs).map((l) => l.name));
+  const extra = runtime.length ? fs.readdirSync(path.join(outDir, 'lib')).filter((n) => !tfNames.has(n)).sort() : [];
   return {
     kind: 'pinned',
-    libs: Object.values(L.libs).map((l) => ({ src: path.join(outDir, 'lib', l.name), name: l.name })),
+    libs: [...Object.values(L.libs).map((l) => l.name), ...extra].map((name) => ({ src: path.join(outDir, 'lib', name), name })),
     linkNames: L.linkNames,
     includeDir: path.join(outDir, 'include'),
     license: exists(path.join(outDir, 'LICENSE')) ? path.join(outDir, 'LICENSE') : null,
-    label: `${L.package} ${L.version} (PyPI)`,
+    label: `${L.package} ${L.version} (PyPI)${runtime.length ? ` + CUDA ${L.cuda} / cuDNN ${L.cudnn} runtime wheels (${extra.length} libraries)` : ''}`,
   };
 }
 
@@ -762,7 +797,7 @@ function buildAddon(tfjs, target, tools, opts) {
 // ---------------------------------------------------------------- smoke test
 
 const SMOKE = String.raw`
-const dir = process.argv[1], wantGpu = process.argv[2] === 'gpu';
+const dir = process.argv[1], requireGpu = process.argv[2] === 'require-gpu';
 const t0 = Date.now();
 const tf = require(dir);
 const loadMs = Date.now() - t0;
@@ -791,14 +826,14 @@ info.maxDiffGrad = diff(a.grad, b.grad);
 info.loss0 = a.loss0; info.loss1 = a.loss1;
 if (!(info.maxDiffOut < 1e-4 && info.maxDiffGrad < 1e-4)) throw new Error('tensorflow and cpu backends disagree: ' + JSON.stringify(info));
 if (!(a.loss1 < a.loss0)) throw new Error('one SGD step on conv2d did not lower the loss: ' + JSON.stringify(info));
-if (wantGpu && !info.gpu) throw new Error('built against a GPU libtensorflow but TensorFlow sees no GPU (CUDA/cuDNN libraries not found by the loader, or no GPU); ' + JSON.stringify(info));
+if (requireGpu && !info.gpu) throw new Error('--require-gpu: built against a GPU libtensorflow but TensorFlow sees no GPU (CUDA/cuDNN libraries not found by the loader, no driver, or no GPU); ' + JSON.stringify(info));
 console.log('G2D_SMOKE ' + JSON.stringify(info));
 `;
 
 function smokeTest(tfjs, opts) {
   const env = { ...process.env };
   if (env.TF_CPP_MIN_LOG_LEVEL === undefined) env.TF_CPP_MIN_LOG_LEVEL = '2';
-  const r = run(process.execPath, ['-e', SMOKE, tfjs.dir, opts.gpu ? 'gpu' : 'cpu'], { env, timeout: 300_000 });
+  const r = run(process.execPath, ['-e', SMOKE, tfjs.dir, opts.requireGpu ? 'require-gpu' : opts.gpu ? 'gpu' : 'cpu'], { env, timeout: 300_000 });
   const m = /^G2D_SMOKE (.*)$/m.exec(r.stdout || '');
   if (r.status !== 0 || !m) {
     const outText = `${r.stdout || ''}${r.stderr || ''}`.trim().split('\n').slice(-25).join('\n');
@@ -810,15 +845,43 @@ function smokeTest(tfjs, opts) {
   log(`smoke test ok: backend=tensorflow, libtensorflow ${i.libtensorflow}, tfjs ${i.tfjs}, gpu=${i.gpu}, load ${i.loadMs} ms; `
     + `conv2d vs cpu max|diff| out=${i.maxDiffOut.toExponential(1)} grad=${i.maxDiffGrad.toExponential(1)}; `
     + `SGD step loss ${i.loss0.toFixed(5)} -> ${i.loss1.toFixed(5)}`);
+  if (opts.gpu) {
+    const d = gpuDiagnosis();
+    if (i.gpu) log(`CUDA device visible: TensorFlow runs on the GPU${d.devices.length ? ` (${d.devices.join('; ')})` : ''}`);
+    else {
+      i.noGpuReason = d.reason ?? 'TensorFlow found no usable GPU (run with TF_CPP_MIN_LOG_LEVEL=0 to see its reason)';
+      log(`no CUDA device visible: ${i.noGpuReason}; the GPU build loaded and passed the smoke test on the CPU`);
+    }
+  }
   return i;
+}
+
+// Why TensorFlow may see no GPU here (first reason found), and nvidia-smi's device list.
+function gpuDiagnosis() {
+  const devices = [];
+  const smi = which('nvidia-smi') ? run('nvidia-smi', ['-L'], { timeout: 10_000 }) : null;
+  if (smi && smi.status === 0) devices.push(...smi.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+  const cvd = process.env.CUDA_VISIBLE_DEVICES;
+  if (cvd !== undefined && (cvd.trim() === '' || cvd.trim() === '-1')) return { devices, reason: `CUDA_VISIBLE_DEVICES="${cvd}" hides every GPU` };
+  let nodes = [];
+  try { nodes = fs.readdirSync('/dev').filter((n) => /^nvidia\d+$/.test(n)); } catch { /* no /dev */ }
+  if (!nodes.length) return { devices, reason: 'no NVIDIA GPU device nodes (/dev/nvidia0, ...): no GPU, or the container was started without one' };
+  const ldc = which('ldconfig') || (exists('/sbin/ldconfig') ? '/sbin/ldconfig' : null);
+  const cache = ldc ? run(ldc, ['-p']).stdout || '' : '';
+  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/local/nvidia/lib64', '/usr/lib/wsl/lib', ...(process.env.LD_LIBRARY_PATH || '').split(':').filter(Boolean)];
+  if (!/libcuda\.so\.1\b/.test(cache) && !dirs.some((d) => exists(path.join(d, 'libcuda.so.1')))) {
+    return { devices, reason: `/dev/${nodes[0]} exists but the NVIDIA driver library libcuda.so.1 is not on the loader path (install the driver, >= 450.80.02 for CUDA 11.8)` };
+  }
+  return { devices, reason: null };
 }
 
 // ---------------------------------------------------------------- stamp
 
 function sourceKey(opts, versions, localLoc) {
   if (!localLoc) {
-    const L = versions.libtensorflow;
-    return { kind: 'pinned', id: L.id, sha256: L.sha256 };
+    const L = pinnedSpec(opts, versions);
+    // (the CPU key is unchanged from earlier builds, so they stay 'already built')
+    return { kind: 'pinned', id: L.id, sha256: L.sha256, ...(L.runtimeWheels ? { runtime: L.runtimeWheels.map((w) => w.sha256) } : {}) };
   }
   return {
     kind: 'local', copy: opts.copy, includeDir: localLoc.includeDir,

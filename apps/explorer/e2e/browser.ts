@@ -16,8 +16,8 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
   return puppeteer.launch({
     executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--window-size=1400,1000'],
-    defaultViewport: { width: 1400, height: 1000 },
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--window-size=1280,860'],
+    defaultViewport: { width: 1280, height: 860 },
     timeout: 60000,
   });
 }

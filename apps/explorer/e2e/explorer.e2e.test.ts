@@ -27,7 +27,7 @@ import { initBackend } from '@g2d-ts/core';
 import { sharedDir, sharedPath } from '@g2d-ts/core/testing';
 import { decodeImage, loadImage, resizeBilinear } from '@g2d-ts/data';
 import { defaultPrompts } from '@g2d-ts/heads';
-import { createModel, saveG2DModel, type G2DModel } from '@g2d-ts/model';
+import { createModel, createModelWithWeights, saveG2DModel, type G2DModel } from '@g2d-ts/model';
 import { attentionMaps, imageEmbedding, prepareImage, retrievalScore } from '../src/analysis';
 import { tokenizerFromVocab } from '../src/checkpoint';
 import { repoAssets } from '../vite/repo-assets';
@@ -91,6 +91,17 @@ async function canvasHash(page: Page): Promise<number> {
   });
 }
 
+/** A screenshot of the page from its top (the README's come from here). */
+async function screenshot(page: Page, file: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  // 0.7 device pixels per CSS pixel: a small PNG for the README, the same layout
+  const vp = page.viewport()!;
+  await page.setViewport({ ...vp, deviceScaleFactor: 0.7 });
+  await page.screenshot({ path: file as `${string}.png` });
+  await page.setViewport(vp);
+  process.stdout.write(`[explorer e2e] screenshot: ${file}\n`);
+}
+
 const dist = (a: number[], b: number[]) => a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0);
 
 describeE2E('explorer in headless chromium (built page)', () => {
@@ -111,9 +122,15 @@ describeE2E('explorer in headless chromium (built page)', () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-explorer-e2e-'));
     shots = process.env.G2D_EXPLORER_SCREENSHOTS ? path.resolve(process.env.G2D_EXPLORER_SCREENSHOTS) : path.join(tmp, 'screenshots');
     fs.mkdirSync(shots, { recursive: true });
-    ckpt = path.join(tmp, 'final');
-    model = createModel('g2d-resnet18-tiny', { seed: 7, overrides: TEST_OVERRIDES }).eval();
-    await saveG2DModel(model, ckpt);
+    if (process.env.G2D_EXPLORER_E2E_CHECKPOINT) {
+      // a trained checkpoint (e.g. runs/pretrain-demo/final) for README screenshots
+      ckpt = path.resolve(process.env.G2D_EXPLORER_E2E_CHECKPOINT);
+      model = (await createModelWithWeights(undefined, ckpt)).model.eval();
+    } else {
+      ckpt = path.join(tmp, 'final');
+      model = createModel('g2d-resnet18-tiny', { seed: 7, overrides: TEST_OVERRIDES }).eval();
+      await saveG2DModel(model, ckpt);
+    }
     fs.writeFileSync(path.join(tmp, 'broken.dcm'), Uint8Array.from({ length: 4000 }, (_, i) => (i * 7919) % 251));
     fs.writeFileSync(path.join(tmp, 'model.safetensors'), fs.readFileSync(path.join(ckpt, 'model.safetensors')).subarray(0, 100000));
     // a 2000 x 2000, 12-bit DICOM: the NIH DX radiograph upsampled
@@ -131,8 +148,9 @@ describeE2E('explorer in headless chromium (built page)', () => {
     browser = await launchChromium(chromium!);
     page = await browser.newPage();
     page.on('pageerror', (e) => {
-      pageErrors.push(e.message);
-      pageLog.push(`pageerror: ${e.message}`);
+      const msg = e instanceof Error ? e.message : String(e);
+      pageErrors.push(msg);
+      pageLog.push(`pageerror: ${msg}`);
     });
     page.on('console', (m) => pageLog.push(`${m.type()}: ${m.text()}`));
     await page.goto(server.url, { waitUntil: 'load' });
@@ -143,7 +161,8 @@ describeE2E('explorer in headless chromium (built page)', () => {
     await browser?.close();
     await server?.close();
     model?.dispose();
-    if (tmp) fs.rmSync(path.join(tmp, 'final'), { recursive: true, force: true });
+    // the temp folder goes, except the screenshots when they were written into it
+    if (tmp) for (const f of fs.readdirSync(tmp)) if (path.join(tmp, f) !== shots) fs.rmSync(path.join(tmp, f), { recursive: true, force: true });
   });
 
   it('starts on a backend and offers the served vocabulary', async () => {
@@ -154,16 +173,18 @@ describeE2E('explorer in headless chromium (built page)', () => {
   });
 
   it('opens a checkpoint with the file picker and draws the attention where it is high', async () => {
-    const input = await page.$('#ckpt-files');
+    const input = await page.$('input#ckpt-files');
     await input!.uploadFile(path.join(ckpt, 'model.safetensors'), path.join(ckpt, 'config.json'));
     await idle(page, 'checkpoint');
-    expect(await page.$eval('#ckpt-info', (e) => e.textContent)).toMatch(/resnet18 U-Net, 128² input, 4 attention heads/);
+    const c = model.config;
+    expect(await page.$eval('#ckpt-info', (e) => e.textContent)).toContain(`${c.backbone} U-Net, ${c.imageSize}² input, ${c.attentionHeads} attention heads`);
 
     await dropServed(page, [{ url: 'test/siim.dcm', name: SIIM }]);
     await idle(page, 'dropped DICOM');
     const hook = await page.evaluate(() => ({ att: window.g2dExplorer.attention!, roi: window.g2dExplorer.roi!, t: window.g2dExplorer.timings, errors: window.g2dExplorer.errors }));
     expect(hook.errors).toEqual([]);
-    expect([hook.att.h, hook.att.w]).toEqual([4, 4]);
+    const cells = model.config.imageSize / 32;
+    expect([hook.att.h, hook.att.w]).toEqual([cells, cells]);
 
     // Node computes the same attention for the same weights and image
     const bytes = new Uint8Array(fs.readFileSync(path.join(chestDir!, SIIM)));
@@ -177,7 +198,7 @@ describeE2E('explorer in headless chromium (built page)', () => {
     const mean = Array.from(expected.mean);
     const hi = mean.indexOf(Math.max(...mean));
     const lo = mean.indexOf(Math.min(...mean));
-    const centre = (k: number): [number, number] => [hook.roi.x + ((k % 4) + 0.5) * (hook.roi.w / 4), hook.roi.y + (Math.floor(k / 4) + 0.5) * (hook.roi.h / 4)];
+    const centre = (k: number): [number, number] => [hook.roi.x + ((k % cells) + 0.5) * (hook.roi.w / cells), hook.roi.y + (Math.floor(k / cells) + 0.5) * (hook.roi.h / cells)];
     const withOverlay = await pixels(page, [centre(hi), centre(lo)]);
     await page.click('#ov-attention');
     await idle(page, 'attention off');
@@ -191,6 +212,7 @@ describeE2E('explorer in headless chromium (built page)', () => {
     await page.click('#ov-attention');
     await idle(page, 'attention on');
     prepared.input.dispose();
+    await screenshot(page, path.join(shots, 'explorer-attention.png'));
   });
 
   it('draws the pseudo mask, the decoder output and a grounding map, each changing the canvas', async () => {
@@ -250,8 +272,13 @@ describeE2E('explorer in headless chromium (built page)', () => {
     emb.dispose();
     prepared.input.dispose();
     expect(Math.abs(shown.score - expected)).toBeLessThan(1e-4);
-    await page.screenshot({ path: path.join(shots, 'explorer-overlays.png') });
-    process.stdout.write(`[explorer e2e] screenshot: ${path.join(shots, 'explorer-overlays.png')}\n`);
+    // the README's second picture: pseudo mask and grounding, report beside the image
+    await page.click('#ov-attention');
+    await page.click('#ov-decoder');
+    await idle(page, 'overlays for the screenshot');
+    await screenshot(page, path.join(shots, 'explorer-overlays.png'));
+    await page.click('#ov-attention');
+    await idle(page, 'attention back on');
   });
 
   it('shows an error message in the page for a malformed image and a malformed checkpoint, and keeps working', async () => {
@@ -262,9 +289,8 @@ describeE2E('explorer in headless chromium (built page)', () => {
     expect(err.hidden).toBe(false);
     expect(err.text).toMatch(/broken\.dcm/);
     expect(await canvasHash(page)).toBe(before); // the previous image is still shown
-    await page.screenshot({ path: path.join(shots, 'explorer-error.png') });
 
-    const input = await page.$('#ckpt-files');
+    const input = await page.$('input#ckpt-files');
     await input!.uploadFile(path.join(tmp, 'model.safetensors'), path.join(ckpt, 'config.json'));
     await idle(page, 'broken checkpoint');
     const err2 = await page.$eval('#error', (e) => e.textContent ?? '');
@@ -321,9 +347,6 @@ describeE2E('explorer in headless chromium (built page)', () => {
     expect(await page.$eval('#image-info', (e) => e.textContent)).toMatch(/2000×2000/);
     // a loose bound: a shared 2-core machine; the README records measured numbers
     expect(Math.min(...runs)).toBeLessThan(30000);
-    await page.click('#ov-mask');
-    await idle(page, 'mask off for the screenshot');
-    await page.screenshot({ path: path.join(shots, 'explorer-large.png') });
   });
 });
 

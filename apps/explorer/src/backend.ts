@@ -15,7 +15,9 @@ export type BackendName = (typeof BACKENDS)[number];
 
 async function register(name: BackendName): Promise<void> {
   if (name === 'webgpu') {
-    if (!('gpu' in navigator) || !(navigator as Navigator & { gpu?: unknown }).gpu) throw new Error('navigator.gpu is absent');
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    if (!gpu) throw new Error('navigator.gpu is absent');
+    if (!(await gpu.requestAdapter())) throw new Error('no WebGPU adapter');
     await import('@tensorflow/tfjs-backend-webgpu');
   } else if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');

@@ -80,7 +80,8 @@ export function loadCheckpoint(input: CheckpointInput): LoadedCheckpoint {
   } catch (e) {
     model.dispose();
     if (e instanceof G2DError && !input.config) {
-      throw new G2DError(`${e.message}\n(no config.json was given, so the ${configSource} architecture was assumed: add the checkpoint's config.json)`, { source: weights.name, cause: e });
+      const why = e.message.startsWith(`${weights.name}: `) ? e.message.slice(weights.name.length + 2) : e.message;
+      throw new G2DError(`no config.json was given, so the ${configSource} architecture was assumed (add the checkpoint's config.json): ${why}`, { source: weights.name, cause: e });
     }
     throw e;
   }

@@ -455,11 +455,11 @@ async function textFeatures(): Promise<void> {
     horizontal: true,
     domain: [0, 1],
     digits: 3,
-    reference: { value: 0.5, label: 'p = 0.5' },
-    valueLabel: 'p(finding) = softmax(cos(image, positive prompts), cos(image, negative prompts))',
-    title: `zero-shot: ${set} prompts (@g2d-ts/heads)`,
-    width: 560,
-  });
+    reference: { value: 0.5 },
+    valueLabel: 'p(finding)',
+    title: `${set} prompts`,
+    width: 420,
+  }) + '<p class="info">p = softmax over cos(image, positive prompts) and cos(image, negative prompts), the prompt pairs of @g2d-ts/heads (as the zero-shot app)</p>';
   await updateReport();
 }
 

@@ -141,9 +141,72 @@ async function tryWasm(): Promise<BackendProbe> {
   return probe;
 }
 
+/** Whether a CUDA device can be visible to a GPU build of TensorFlow here, and if not, why. */
+export interface CudaVisibility {
+  visible: boolean;
+  /** why none is visible (the first reason found) */
+  reason?: string;
+  /** GPU device nodes found (/dev/nvidia0, …) */
+  deviceNodes: string[];
+}
+
+const DRIVER_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/nvidia/lib64', '/usr/local/nvidia/lib', '/usr/lib/wsl/lib'];
+
+/**
+ * Cheap checks (no library is loaded) of what a CUDA build of TensorFlow needs to see a GPU:
+ * CUDA_VISIBLE_DEVICES not hiding every device, NVIDIA device nodes, the driver's libcuda.so.1.
+ */
+export function cudaVisibility(env: NodeJS.ProcessEnv = process.env): CudaVisibility {
+  if (process.platform !== 'linux') return { visible: false, reason: `GPU builds are handled on Linux only (this is ${process.platform})`, deviceNodes: [] };
+  let deviceNodes: string[] = [];
+  try {
+    deviceNodes = fs.readdirSync('/dev').filter((n) => /^nvidia\d+$/.test(n)).map((n) => `/dev/${n}`);
+  } catch {
+    /* no /dev */
+  }
+  const cvd = env.CUDA_VISIBLE_DEVICES;
+  if (cvd !== undefined && (cvd.trim() === '' || cvd.trim() === '-1')) return { visible: false, reason: `CUDA_VISIBLE_DEVICES="${cvd}" hides every GPU`, deviceNodes };
+  if (!deviceNodes.length) return { visible: false, reason: 'no NVIDIA GPU device nodes (/dev/nvidia0, …): no GPU here, or the container was started without one', deviceNodes };
+  const dirs = [...DRIVER_DIRS, ...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)];
+  if (!dirs.some((d) => fs.existsSync(path.join(d, 'libcuda.so.1')))) {
+    return { visible: false, reason: `${deviceNodes[0]} exists but the NVIDIA driver library libcuda.so.1 was not found (looked in ${dirs.join(', ')})`, deviceNodes };
+  }
+  return { visible: true, deviceNodes };
+}
+
+/** Whether the package's native addon has been built (lib/napi-v<N>/tfjs_binding.node). */
+function addonBuilt(pkgDir: string): boolean {
+  try {
+    const lib = path.join(pkgDir, 'lib');
+    return fs.readdirSync(lib).some((d) => d.startsWith('napi-v') && fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The GPU build is loaded only where a CUDA device can be visible: on a CPU-only machine a
+ * built @tensorflow/tfjs-node-gpu would run TensorFlow's CPU kernels from a ~1 GB library
+ * instead of the CPU build. `G2D_BACKEND_GPU=force` loads it anyway (to test the GPU build).
+ */
+async function tryNativeGpu(): Promise<BackendProbe> {
+  const pkg = '@tensorflow/tfjs-node-gpu';
+  const cuda = cudaVisibility();
+  if (cuda.visible || process.env.G2D_BACKEND_GPU === 'force') return tryNative(pkg);
+  const found = resolveBackendPackage(pkg);
+  const built = found ? addonBuilt(found.dir) : false;
+  return {
+    backend: 'tensorflow',
+    package: pkg,
+    ok: false,
+    reason: `${found ? (built ? 'built' : 'installed, not built (pnpm native-backend --gpu)') : 'not installed'}; not loaded: no CUDA device visible (${cuda.reason})`,
+    ...(found ? { path: found.dir } : {}),
+  };
+}
+
 /** Probe every backend (in order of preference) without switching to any. */
 export async function probeBackends(): Promise<BackendProbe[]> {
-  const gpu = await tryNative('@tensorflow/tfjs-node-gpu');
+  const gpu = await tryNativeGpu();
   // tfjs-node and tfjs-node-gpu register the same backend name; one loaded is enough.
   const cpuNative = gpu.ok
     ? { backend: 'tensorflow' as const, package: '@tensorflow/tfjs-node', ok: false, reason: 'not needed: tfjs-node-gpu loaded' }

@@ -3,6 +3,7 @@ import { G2DError } from '@g2d-ts/core';
 import { boxesToMask, decodeSiimRle, type Box, type Mask } from './masks';
 import { loadImage, type GrayImage, type ImageMeta, type LoadImageOptions } from './image';
 import type { ItemRef } from './datasets/types';
+import { isSyntheticItem, loadSyntheticItem } from './synth/adapter';
 
 export interface LoadedItem {
   id: string;
@@ -17,6 +18,8 @@ export interface LoadedItem {
 
 /** Decode an item's image (and mask). Masks come out at the image's size, 0/1. */
 export async function loadItem(ref: ItemRef, opts: LoadImageOptions = {}): Promise<LoadedItem> {
+  // on-the-fly synthetic items are drawn again, deterministically, instead of read
+  if (isSyntheticItem(ref)) return loadSyntheticItem(ref);
   if (!ref.image) throw new G2DError('item has no image (report-only dataset)', { source: ref.id });
   const { image, meta } = await loadImage(ref.image, opts);
   let mask: Mask | undefined;

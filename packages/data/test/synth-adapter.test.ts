@@ -177,3 +177,14 @@ describe('g2d-data synth', () => {
     expect(await run(['synth', '--out', 'x', '--count', '2', '--normal-share', '1.5'], cwd)).toMatchObject({ code: 2, err: expect.stringMatching(/--normal-share/) });
   });
 });
+
+describe('loadItem on on-the-fly synthetic items', () => {
+  it('draws the item again (same image as the generator), so the generic loaders take synthetic data', async () => {
+    const { generateSynthetic } = await import('../src');
+    const idx = datasets.create('synthetic', { count: 3, size: 64, seed: 5 } as never);
+    const it0 = await loadItem(idx.items[1]!);
+    const s = generateSynthetic(1, { size: 64, seed: 5 });
+    expect(it0.id).toBe(s.id);
+    expect(Buffer.from(it0.image.data as Uint8Array).equals(Buffer.from(s.image))).toBe(true);
+  });
+});

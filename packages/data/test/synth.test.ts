@@ -175,6 +175,14 @@ describe('synthetic studies: what is drawn and what is written', () => {
     expect(checked).toBeGreaterThan(30);
   });
 
+  it('cardiomegaly is exactly the studies whose drawn cardiothoracic ratio exceeds 0.5', () => {
+    for (const s of samples) {
+      const cm = s.findings.find((f) => f.name === 'cardiomegaly');
+      expect({ id: s.id, cardiomegaly: !!cm }).toEqual({ id: s.id, cardiomegaly: s.anatomy.ctr > 0.5 });
+      if (cm) expect(cm.detail.ctr).toBe(s.anatomy.ctr);
+    }
+  });
+
   it('the report names each present finding with its side', () => {
     for (const s of samples) {
       const sents = sentences(s.report);

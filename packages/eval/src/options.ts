@@ -27,7 +27,7 @@ export const COMMON_OPTIONS: Record<string, CliOption> = {
   },
   fraction: { type: 'string', value: 'F', description: 'share of the training split used for training: 0.01, 0.1 or 1 (also 1%, 10%, 100%)' },
   seed: { type: 'string', value: 'N', description: 'seed of the label-fraction sample, the head initialisation and the data order (default 0)' },
-  out: { type: 'string', value: 'DIR', description: 'output folder (default runs/<app>/<dataset>-<fraction>-seed<seed>)' },
+  out: { type: 'string', value: 'DIR', description: 'output folder (default runs/<app>/<adapter>[-<protocol>]-<pct>-s<seed> in the working directory)' },
   set: { type: 'string', multiple: true, value: 'KEY=VALUE', description: 'override one config key (dotted, e.g. train.epochs=5; values parsed as JSON when they can be)' },
   'cache-dir': { type: 'string', value: 'DIR', description: 'feature/image cache folder (default <workspace>/.cache/g2d-eval, or $G2D_EVAL_CACHE)' },
 };

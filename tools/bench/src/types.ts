@@ -28,13 +28,66 @@ export interface BenchResult {
   notes?: string;
 }
 
+/** Figures one measurement reports (numbers, labels). */
+export type Figures = Record<string, number | string | boolean | null>;
+
+/**
+ * A benchmark measured as a whole: `run` measures ours and the reference. The runner calls it
+ * in a child process of its own once per round and reports the median ratio over the rounds.
+ */
 export interface Benchmark {
   name: string;
   description: string;
   run(ctx: BenchContext): Promise<BenchResult>;
 }
 
-export function defineBenchmark(b: Benchmark): Benchmark {
+/** Memory modes a model can train in (@g2d-ts/nn `setMemoryMode`). */
+export type BenchMode = 'fast' | 'balanced' | 'lean';
+
+/** One configuration of a mode benchmark (e.g. a model preset at a batch size). */
+export interface BenchVariant {
+  id: string;
+  /** what it measures, e.g. "g2d-resnet50, batch 8, 256x256" */
+  label: string;
+  /** rounds for this variant (default: the run's --rounds); 1 for memory-only variants */
+  rounds?: number;
+  /** measure the reference for this variant too (default true) */
+  reference?: boolean;
+}
+
+/**
+ * A training benchmark with memory modes. The runner measures each (variant, mode) in a child
+ * process of its own (peak RSS only grows within a process), and the reference in its own
+ * Python process, alternating ours and the reference over several rounds:
+ *   round 1: reference, fast, balanced, lean; round 2: lean, balanced, fast, reference; …
+ * `ratio` is the median over rounds of fast.medianMs / reference.medianMs (the same round).
+ * The first variant is the headline one (top-level `ours`, `reference`, `ratio`).
+ */
+export interface ModeBenchmark {
+  name: string;
+  description: string;
+  unit: string;
+  modes: readonly BenchMode[];
+  variants?: readonly BenchVariant[];
+  /** our step in this process, in `mode`: must report medianMs and peakRssMiB */
+  ours(ctx: BenchContext, opts: { mode: BenchMode; variant: string }): Promise<Figures>;
+  /** the reference's step (a Python process): must report medianMs and peakRssMiB */
+  reference(ctx: BenchContext, opts: { variant: string }): Promise<Figures>;
+  /** extra figures computed from every variant's aggregated results (e.g. a largest batch) */
+  summarize?(results: ModeResults): Figures & { notes?: string };
+  notes?: string;
+}
+
+/** Aggregated figures per variant: ours per mode, and the reference. */
+export type ModeResults = Record<string, { modes: Partial<Record<BenchMode, Figures>>; reference: Figures | null }>;
+
+export type AnyBenchmark = Benchmark | ModeBenchmark;
+
+export function isModeBenchmark(b: AnyBenchmark): b is ModeBenchmark {
+  return typeof (b as ModeBenchmark).ours === 'function';
+}
+
+export function defineBenchmark<B extends AnyBenchmark>(b: B): B {
   return b;
 }
 

@@ -19,8 +19,11 @@ import { encodeGrayPng } from '../image';
 import { SYNTH_FINDINGS, type SynthFindingName } from './findings';
 import { generateSynthetic, resolveSynthOptions, type SynthOptions } from './generate';
 
-/** Version of the generator; written to README.txt (a different version draws different images). */
-export const SYNTH_VERSION = 1;
+/**
+ * Version of the generator, written to README.txt and used by caches as part of a dataset's
+ * identity: bump it whenever the drawing, the findings or the reports change.
+ */
+export const SYNTH_VERSION = 2;
 
 export interface WriteSyntheticOptions extends SynthOptions {
   out: string;
