@@ -592,6 +592,8 @@ async function pinnedLibtensorflow(opts, versions) {
   } catch (e) { if (e instanceof BuildError) throw e; }
 
   const runtime = L.runtimeWheels || [];
+  // the CUDA libraries TensorFlow loads (not libOpenCL, libnvblas, libcufftw, libcusolverMg)
+  const wanted = new RegExp(L.runtimeLibs || '.');
   fs.mkdirSync(opts.cacheDir, { recursive: true });
   const outDir = path.join(opts.cacheDir, `${L.id}-${L.sha256.slice(0, 12)}`);
   const marker = path.join(outDir, '.complete');
@@ -638,7 +640,8 @@ async function pinnedLibtensorflow(opts, versions) {
       // dlopen("libcudart.so.11.0") etc. finds them without LD_LIBRARY_PATH
       for (const [w, file] of runtimeFiles) {
         const z = await openZip(file);
-        const libs = z.entries.filter((e) => e.name.startsWith(w.libDir) && !e.name.slice(w.libDir.length).includes('/') && SHARED_LIB.test(e.name));
+        const libs = z.entries.filter((e) => e.name.startsWith(w.libDir) && !e.name.slice(w.libDir.length).includes('/') && SHARED_LIB.test(e.name)
+          && wanted.test(path.basename(e.name)));
         if (!libs.length) throw new BuildError(`${file} has no shared libraries under ${w.libDir}`, 'versions.json does not match the artifact');
         log(`  ${w.package} ${w.version}: ${libs.map((e) => path.basename(e.name)).join(', ')}`);
         for (const e of libs) await extractEntry(z, e, path.join(tmp, 'lib', path.basename(e.name)), 0o755);
@@ -654,7 +657,7 @@ async function pinnedLibtensorflow(opts, versions) {
     }
   }
   const tfNames = new Set(Object.values(L.libs).map((l) => l.name));
-  const extra = runtime.length ? fs.readdirSync(path.join(outDir, 'lib')).filter((n) => !tfNames.has(n)).sort() : [];
+  const extra = runtime.length ? fs.readdirSync(path.join(outDir, 'lib')).filter((n) => !tfNames.has(n) && wanted.test(n)).sort() : [];
   return {
     kind: 'pinned',
     libs: [...Object.values(L.libs).map((l) => l.name), ...extra].map((name) => ({ src: path.join(outDir, 'lib', name), name })),

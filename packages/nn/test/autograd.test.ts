@@ -155,7 +155,7 @@ describeBackends('valueAndGradients (early-freeing backward pass)', ({ rtol, ato
       let h = x as tf.Tensor2D;
       for (let i = 0; i < 30; i++) {
         const prev = h;
-        h = tf.tidy(() => tf.tanh(tf.matMul(prev, i < 10 ? frozen : w)));
+        h = tf.tidy(() => tf.tanh(tf.matMul(prev, i < 10 ? frozen : w)) as tf.Tensor2D);
         if (prev !== x) prev.dispose();
       }
       return tf.sum(h) as tf.Scalar;
