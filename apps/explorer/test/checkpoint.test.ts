@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, initBackend } from '@g2d-ts/core';
+import { G2DError, initBackend, writeSafetensors } from '@g2d-ts/core';
 import { referencePreprocess } from '@g2d-ts/data/browser';
 import { createModel, saveG2DModel, type G2DModel } from '@g2d-ts/model';
 import { attentionMaps, decoderMap, encodeTexts, grounding, imageEmbedding, prepareImage, pseudoMask, retrievalScore, zeroShotClassifier, zeroShotScores } from '../src/analysis';
@@ -88,7 +88,6 @@ describe('loadCheckpoint from bytes', () => {
   });
 
   it('refuses safetensors that are not a saved G2D model', async () => {
-    const { writeSafetensors } = await import('@g2d-ts/core');
     const f = path.join(dir, 'other.safetensors');
     await writeSafetensors(f, new Map([['x', { dtype: 'float32', shape: [1], data: new Float32Array([1]) }]]), { format: 'pt' });
     expect(() => loadCheckpoint({ weights: { name: 'other.safetensors', bytes: new Uint8Array(fs.readFileSync(f)) }, config })).toThrow(/other\.safetensors: not a saved G2D model \(safetensors metadata "format" is "pt"/);
