@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { writeFileAtomic } from '../../packages/data/src/cache';
+import { writeFileAtomic } from '../../packages/core/src/fs-atomic';
 import { rasterText } from '../../packages/data/src/synth/font';
 
 export type RGB = [number, number, number];

@@ -26,13 +26,13 @@ import type { Browser, Page } from 'puppeteer-core';
 import { initBackend } from '@g2d-ts/core';
 import { sharedDir, sharedPath } from '@g2d-ts/core/testing';
 import { decodeImage, loadImage, resizeBilinear } from '@g2d-ts/data';
+import { writeDicom } from '@g2d-ts/data/testing';
 import { defaultPrompts } from '@g2d-ts/heads';
 import { createModel, createModelWithWeights, saveG2DModel, type G2DModel } from '@g2d-ts/model';
 import { attentionMaps, imageEmbedding, prepareImage, retrievalScore } from '../src/analysis';
 import { tokenizerFromVocab } from '../src/checkpoint';
 import { repoAssets } from '../vite/repo-assets';
 import { chromiumPath, launchChromium } from './browser';
-import { writeDicom16 } from './dicom';
 import { startStaticServer, type StaticServer } from './static-server';
 
 const DIST = path.join(__dirname, '..', 'dist');
@@ -138,7 +138,10 @@ describeE2E('explorer in headless chromium (built page)', () => {
     const up = resizeBilinear(nih.data, nih.height, nih.width, 2000, 2000);
     const px = new Uint16Array(2000 * 2000);
     for (let i = 0; i < px.length; i++) px[i] = Math.max(0, Math.min(4095, Math.round((up[i]! / nih.maxValue) * 4095)));
-    fs.writeFileSync(path.join(tmp, 'large-2000.dcm'), writeDicom16(2000, 2000, px, 12));
+    fs.writeFileSync(
+      path.join(tmp, 'large-2000.dcm'),
+      writeDicom({ rows: 2000, cols: 2000, bitsAllocated: 16, bitsStored: 12, modality: 'DX', sopClass: '1.2.840.10008.5.1.4.1.1.1.1', pixels: new Uint8Array(px.buffer) }),
+    );
     const extra: Record<string, string> = {
       'test/siim.dcm': path.join(chestDir!, SIIM),
       'test/broken.dcm': path.join(tmp, 'broken.dcm'),

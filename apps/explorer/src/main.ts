@@ -26,47 +26,42 @@ import { baseLayer, compose, displayRoi, heatLayer, maskLayer, type BaseLayer, t
 
 // ------------------------------------------------------------------ elements
 
-const $ = <T extends HTMLElement>(id: string): T => {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`page is missing #${id}`);
-  return e as T;
-};
-const el = {
-  status: $('status'),
-  error: $('error'),
-  drop: $('drop'),
-  ckptDir: $<HTMLInputElement>('ckpt-dir'),
-  ckptFiles: $<HTMLInputElement>('ckpt-files'),
-  ckptDemo: $<HTMLButtonElement>('ckpt-demo'),
-  ckptRandom: $<HTMLButtonElement>('ckpt-random'),
-  preset: $<HTMLSelectElement>('preset'),
-  ckptInfo: $('ckpt-info'),
-  vocabFile: $<HTMLInputElement>('vocab-file'),
-  vocabInfo: $('vocab-info'),
-  imageFile: $<HTMLInputElement>('image-file'),
-  imageInfo: $('image-info'),
-  view: $<HTMLCanvasElement>('view'),
-  caption: $('caption'),
-  reportView: $('report-view'),
-  reportScore: $('report-score'),
-  reportText: $('report-text'),
-  controls: $<HTMLFieldSetElement>('controls'),
-  ovAttention: $<HTMLInputElement>('ov-attention'),
-  ovHead: $<HTMLSelectElement>('ov-head'),
-  ovMask: $<HTMLInputElement>('ov-mask'),
-  ovMaskMode: $<HTMLSelectElement>('ov-mask-mode'),
-  ovQuantile: $<HTMLInputElement>('ov-quantile'),
-  ovQuantileValue: $<HTMLOutputElement>('ov-quantile-value'),
-  ovDecoder: $<HTMLInputElement>('ov-decoder'),
-  ovGround: $<HTMLInputElement>('ov-ground'),
-  ovGroundText: $<HTMLInputElement>('ov-ground-text'),
-  ovOpacity: $<HTMLInputElement>('ov-opacity'),
-  timings: $('timings'),
-  zsSet: $<HTMLSelectElement>('zs-set'),
-  zsChart: $('zs-chart'),
-  report: $<HTMLTextAreaElement>('report'),
-  backend: $('backend'),
-};
+/**
+ * The page's elements by key: each is looked up by its id (the key in kebab case: `ckptDir` ->
+ * `#ckpt-dir`) and checked to be of the given class, so a renamed id or a changed tag fails at
+ * start-up naming the id.
+ */
+function elements<S extends Record<string, new () => HTMLElement>>(spec: S): { [K in keyof S]: InstanceType<S[K]> } {
+  const out: Record<string, HTMLElement> = {};
+  for (const [key, cls] of Object.entries(spec)) {
+    const id = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const e = document.getElementById(id);
+    if (!e) throw new Error(`page is missing #${id}`);
+    const tag = e.tagName.toLowerCase();
+    if (!(e instanceof cls)) throw new Error(`#${id} is a <${tag}>, expected ${cls.name}`);
+    out[key] = e;
+  }
+  return out as { [K in keyof S]: InstanceType<S[K]> };
+}
+const el = elements({
+  status: HTMLElement,
+  error: HTMLElement,
+  drop: HTMLElement,
+  ckptDir: HTMLInputElement, ckptFiles: HTMLInputElement, ckptDemo: HTMLButtonElement, ckptRandom: HTMLButtonElement,
+  preset: HTMLSelectElement,
+  ckptInfo: HTMLElement,
+  vocabFile: HTMLInputElement, vocabInfo: HTMLElement,
+  imageFile: HTMLInputElement, imageInfo: HTMLElement,
+  view: HTMLCanvasElement,
+  caption: HTMLElement,
+  reportView: HTMLElement, reportScore: HTMLElement, reportText: HTMLElement,
+  controls: HTMLFieldSetElement,
+  ovAttention: HTMLInputElement, ovHead: HTMLSelectElement, ovMask: HTMLInputElement, ovMaskMode: HTMLSelectElement, ovQuantile: HTMLInputElement, ovQuantileValue: HTMLOutputElement, ovDecoder: HTMLInputElement, ovGround: HTMLInputElement, ovGroundText: HTMLInputElement, ovOpacity: HTMLInputElement,
+  timings: HTMLElement,
+  zsSet: HTMLSelectElement, zsChart: HTMLElement,
+  report: HTMLTextAreaElement,
+  backend: HTMLElement,
+});
 
 // ------------------------------------------------------------------ state
 

@@ -19,27 +19,34 @@ export function baseLayer(img: GrayImage, maxSide = 768): BaseLayer {
   const scale = Math.min(1, maxSide / Math.max(img.width, img.height));
   const dw = Math.max(1, Math.round(img.width * scale));
   const dh = Math.max(1, Math.round(img.height * scale));
-  const c = document.createElement('canvas');
-  c.width = dw;
-  c.height = dh;
-  const ctx = c.getContext('2d')!;
-  const out = ctx.createImageData(dw, dh);
-  const px = out.data;
   const k = 255 / (img.maxValue || 1);
   const xs = new Int32Array(dw);
   for (let x = 0; x < dw; x++) xs[x] = Math.min(img.width - 1, Math.floor((x + 0.5) / scale));
-  for (let y = 0; y < dh; y++) {
-    const row = Math.min(img.height - 1, Math.floor((y + 0.5) / scale)) * img.width;
-    for (let x = 0, o = y * dw * 4; x < dw; x++, o += 4) {
-      const v = img.data[row + xs[x]!]! * k;
-      px[o] = v;
-      px[o + 1] = v;
-      px[o + 2] = v;
-      px[o + 3] = 255;
+  const canvas = paintedCanvas(dw, dh, (px) => {
+    for (let y = 0; y < dh; y++) {
+      const row = Math.min(img.height - 1, Math.floor((y + 0.5) / scale)) * img.width;
+      for (let x = 0, o = y * dw * 4; x < dw; x++, o += 4) {
+        const v = img.data[row + xs[x]!]! * k;
+        px[o] = v;
+        px[o + 1] = v;
+        px[o + 2] = v;
+        px[o + 3] = 255;
+      }
     }
-  }
-  ctx.putImageData(out, 0, 0);
-  return { canvas: c, scale };
+  });
+  return { canvas, scale };
+}
+
+/** A w×h canvas whose RGBA pixels (all transparent black at first) `paint` writes. */
+function paintedCanvas(w: number, h: number, paint: (rgba: Uint8ClampedArray) => void): HTMLCanvasElement {
+  const c = document.createElement('canvas');
+  c.width = w;
+  c.height = h;
+  const ctx = c.getContext('2d')!;
+  const img = ctx.createImageData(w, h);
+  paint(img.data);
+  ctx.putImageData(img, 0, 0);
+  return c;
 }
 
 export interface HeatOptions {
@@ -63,21 +70,16 @@ export function heatLayer(values: ArrayLike<number>, w: number, h: number, opts:
   const span = hi > lo ? hi - lo : 1;
   const alpha = opts.alpha ?? 0.6;
   const lut = colormapTable(opts.colormap ?? 'jet');
-  const c = document.createElement('canvas');
-  c.width = w;
-  c.height = h;
-  const ctx = c.getContext('2d')!;
-  const img = ctx.createImageData(w, h);
-  for (let i = 0; i < w * h; i++) {
-    const t = Math.min(1, Math.max(0, (values[i]! - lo) / span));
-    const j = Math.round(t * 255) * 3;
-    img.data[i * 4] = lut[j]!;
-    img.data[i * 4 + 1] = lut[j + 1]!;
-    img.data[i * 4 + 2] = lut[j + 2]!;
-    img.data[i * 4 + 3] = Math.round(255 * alpha * t);
-  }
-  ctx.putImageData(img, 0, 0);
-  return c;
+  return paintedCanvas(w, h, (px) => {
+    for (let i = 0; i < w * h; i++) {
+      const t = Math.min(1, Math.max(0, (values[i]! - lo) / span));
+      const j = Math.round(t * 255) * 3;
+      px[i * 4] = lut[j]!;
+      px[i * 4 + 1] = lut[j + 1]!;
+      px[i * 4 + 2] = lut[j + 2]!;
+      px[i * 4 + 3] = Math.round(255 * alpha * t);
+    }
+  });
 }
 
 /** A binary mask drawn at display size (`dw`×`dh`): translucent fill and an opaque outline. */
@@ -90,20 +92,15 @@ export function maskLayer(mask: Uint8Array, size: number, dw: number, dh: number
     for (let x = 0; x < w; x++) up[y * w + x] = mask[sy * size + Math.min(size - 1, Math.floor(((x + 0.5) * size) / w))]!;
   }
   const edge = maskBoundary(up, w, h, 2);
-  const c = document.createElement('canvas');
-  c.width = w;
-  c.height = h;
-  const ctx = c.getContext('2d')!;
-  const img = ctx.createImageData(w, h);
-  for (let i = 0; i < w * h; i++) {
-    if (!up[i]) continue;
-    img.data[i * 4] = color[0];
-    img.data[i * 4 + 1] = color[1];
-    img.data[i * 4 + 2] = color[2];
-    img.data[i * 4 + 3] = edge[i] ? 255 : Math.round(255 * fill);
-  }
-  ctx.putImageData(img, 0, 0);
-  return c;
+  return paintedCanvas(w, h, (px) => {
+    for (let i = 0; i < w * h; i++) {
+      if (!up[i]) continue;
+      px[i * 4] = color[0];
+      px[i * 4 + 1] = color[1];
+      px[i * 4 + 2] = color[2];
+      px[i * 4 + 3] = edge[i] ? 255 : Math.round(255 * fill);
+    }
+  });
 }
 
 export interface Layer {

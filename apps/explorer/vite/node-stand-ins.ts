@@ -18,11 +18,13 @@ const require = createRequire(__filename);
 const PREFIX = '\0g2d-node:';
 const here = __dirname;
 const workspaceRoot = path.resolve(here, '../../..');
+// `path`: the same POSIX stand-in @g2d-ts/data's own browser build uses
+const POSIX_PATH = path.join(workspaceRoot, 'packages/data/src/browser/node-path.ts');
 const CUSTOM: Record<string, string> = {
-  path: 'stand-ins/path.ts',
-  'path/posix': 'stand-ins/path.ts',
-  url: 'stand-ins/url.ts',
-  module: 'stand-ins/module.ts',
+  path: POSIX_PATH,
+  'path/posix': POSIX_PATH,
+  url: path.join(here, 'stand-ins/url.ts'),
+  module: path.join(here, 'stand-ins/module.ts'),
 };
 const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 const RESERVED = new Set(['default', 'delete', 'new', 'function', 'class', 'const', 'export', 'import', 'in', 'instanceof', 'typeof', 'void', 'with', 'yield', 'let', 'static', 'enum', 'await', 'implements', 'package', 'protected', 'interface', 'private', 'public']);
@@ -41,7 +43,7 @@ export function nodeStandIns(opts: { log?: (line: string) => void } = {}): Plugi
       if (!seen.has(bare)) seen.set(bare, new Set());
       seen.get(bare)!.add(by);
       const custom = CUSTOM[bare];
-      return custom ? path.join(here, custom) : PREFIX + bare;
+      return custom ?? PREFIX + bare;
     },
     load(id) {
       if (!id.startsWith(PREFIX)) return null;

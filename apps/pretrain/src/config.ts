@@ -63,6 +63,19 @@ export const PretrainConfigSchema = z
         seed: z.number().int().default(0),
         /** 'reference': CenterCrop + RandomAffine(15, shear 15) + ColorJitter(0.2, 0.2); 'none' */
         augment: z.enum(['reference', 'none']).default('reference'),
+        /**
+         * the text paired with each image: 'report' (the reference: impression + findings,
+         * cleaned as in the reference's dataset code) or 'impression' (the impression section
+         * alone: short, mostly positive statements; what a from-scratch text tower can learn in
+         * minutes). 'impression' needs a source with separate sections: synthetic, mimic-npy.
+         */
+        text: z.enum(['report', 'impression']).default('report'),
+        /**
+         * padding of the training batches: 'max_length' (the reference: every report padded to
+         * text.maxLength, so the text projection's BatchNorm statistics mix CLS, word and pad
+         * tokens) or 'longest' (to the batch's longest report: fewer pad tokens in those statistics)
+         */
+        padding: z.enum(['max_length', 'longest']).default('max_length'),
         /** decode/augment worker threads (0: main thread) */
         workers: z.number().int().min(0).default(1),
       })

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { G2DError, Rng } from '@g2d-ts/core';
 import {
-  colorJitter, compose, datasets, generateSynthetic, grayTo3Channels, loadItem, normalize, parseCsv, parseDatasetSpec, patientSplit, randomAffine,
+  colorJitter, compose, datasets, extractSections, generateSynthetic, grayTo3Channels, loadItem, normalize, parseCsv, parseDatasetSpec, patientSplit, randomAffine,
   referencePreprocess, referenceReportText, syntheticDataset, SYNTH_FINDINGS, syntheticLayout, type FloatImage, type ItemRef, type Transform,
 } from '@g2d-ts/data';
 import type { BertTokenizer } from '@g2d-ts/text';
@@ -42,6 +42,12 @@ function toUnit(u8: Uint8Array): Float32Array {
   return out;
 }
 
+/** The impression section of a report (cleaned like the reference's text), or `fallback` when it has none. */
+function impressionOf(report: string, fallback: string): string {
+  const imp = extractSections(report).impression;
+  return imp ? referenceReportText(undefined, imp) : fallback;
+}
+
 /** Synthetic pairs generated on the fly at the model's size (images cached in memory after first use). */
 function syntheticPairs(cfg: PretrainConfig, size: number): PairSet {
   const opts = { seed: cfg.data.seed, size: cfg.data.size ?? size };
@@ -63,7 +69,7 @@ function syntheticPairs(cfg: PretrainConfig, size: number): PairSet {
     const item: PairItem = {
       id: ref.id,
       patientId: ref.patientId,
-      text: ref.text ?? '',
+      text: cfg.data.text === 'impression' ? impressionOf(lay.report, ref.text ?? '') : (ref.text ?? ''),
       findings: [...new Set(lay.findings.map((f) => f.name))],
       load: async () => toUnit(sample(k).image),
       masks: () => {
@@ -146,7 +152,7 @@ function npyPairs(spec: string, cfg: PretrainConfig, size: number): PairSet {
   const refs = rows.map((r, i) => ({
     id: r.dicom_id || r.image || String(i),
     patientId: r.subject_id || String(i),
-    text: referenceReportText(r.findings ?? '', r.impression ?? ''),
+    text: cfg.data.text === 'impression' && (r.impression ?? '').trim() ? referenceReportText(undefined, r.impression) : referenceReportText(r.findings ?? '', r.impression ?? ''),
     meta: { row: i },
   })) as (ItemRef & { meta: { row: number } })[];
   const split = patientSplit(refs, cfg.data.seed, { train: 1 - cfg.data.valFraction, val: cfg.data.valFraction, test: 0 });
@@ -168,6 +174,9 @@ function npyPairs(spec: string, cfg: PretrainConfig, size: number): PairSet {
 export function openPairs(cfg: PretrainConfig, size: number): PairSet {
   const spec = cfg.data.dataset;
   const { name, root } = parseDatasetSpec(spec);
+  if (cfg.data.text === 'impression' && !(name === 'synthetic' && !root) && name !== 'mimic-npy') {
+    throw new G2DError(`data.text: "impression" needs a source whose reports keep their sections (synthetic generated on the fly, mimic-npy); "${spec}" gives one text per image: use data.text: report`);
+  }
   switch (name) {
     case 'synthetic':
       if (!root) return syntheticPairs(cfg, size);
@@ -212,6 +221,8 @@ export interface BatchSourceOptions {
   augment: 'reference' | 'none';
   tokenizer: BertTokenizer;
   maxLength: number;
+  /** training padding (the reference: 'max_length') */
+  padding?: 'max_length' | 'longest';
 }
 
 /** The reference train transform at the model's size: RandomAffine(15, shear 15), ColorJitter(0.2, 0.2), grey -> 3, normalise. */
@@ -265,7 +276,7 @@ export class PairBatches {
         images.set(out.image.data, k * S * S * 3);
         texts.push(item.text);
       }
-      const tok = tokenizeBatch(this.o.tokenizer, texts, this.o.maxLength);
+      const tok = tokenizeBatch(this.o.tokenizer, texts, this.o.maxLength, this.o.padding ?? 'max_length');
       yield { ids: idx.map((i) => this.items[i]!.id), images, batch: B, size: S, ...tok };
     }
   }

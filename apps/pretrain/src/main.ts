@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { G2DError, initBackend, packageVersion, runBin, stringOption, UsageError, type CliContext, type CliSpec, type CliValues } from '@g2d-ts/core';
 import { loadPretrainConfig } from './config';
+import { readMetrics } from '@g2d-ts/train';
+import { describeLearning, learningSummary } from './learning';
 import { runPretraining } from './run';
 import { writeReport } from './report';
 
@@ -30,6 +32,7 @@ function summary(ctx: CliContext, res: Awaited<ReturnType<typeof runPretraining>
       for (const [k, r] of Object.entries(v.pseudoMaskIoU)) ctx.out(`  pseudo-mask IoU ${k.padEnd(15)} ${r.pseudo.toFixed(3)} vs random ${r.random.toFixed(3)} (${r.n} images)\n`);
     }
   }
+  for (const l of describeLearning(learningSummary(readMetrics(path.join(res.out, 'metrics.jsonl')) as Record<string, unknown>[]))) ctx.out(`${l}\n`);
   ctx.out(`outputs: ${res.out}\n  final model: ${res.final}\n  report: ${path.join(res.out, 'report.html')}\n  metrics: ${path.join(res.out, 'metrics.jsonl')}\n`);
 }
 

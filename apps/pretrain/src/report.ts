@@ -18,6 +18,7 @@ import {
 import { PretrainConfigSchema } from './config';
 import { openPairs, type PairItem, type PairSet } from './data';
 import { prepareImages, validate, type ValidationSummary } from './evaluate';
+import { describeLearning, learningSummary } from './learning';
 
 export interface ReportOptions {
   model?: G2DModel;
@@ -141,6 +142,9 @@ export async function writeReport(outDir: string, opts: ReportOptions = {}): Pro
       ...(run.data.notes.map((n) => ['note', n]) as [string, string][]),
     ]),
   });
+  if (metrics.length) {
+    sections.push({ title: 'Did it learn?', body: htmlTable(describeLearning(learningSummary(metrics as Record<string, unknown>[])).map((l) => [l]), ['from metrics.jsonl']) });
+  }
   const charts = curves(out);
   if (charts.length) sections.push({ title: 'Training curves', body: figureRow(charts.map((svg) => figure({ svg }))) });
   const val = readJsonl(path.join(out, 'val.jsonl')) as unknown as (ValidationSummary & { epoch: number; step: number })[];

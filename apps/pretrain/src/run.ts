@@ -98,6 +98,7 @@ export async function runPretraining(cfg: PretrainConfig, outDir: string, opts: 
     augment: cfg.data.augment,
     tokenizer,
     maxLength: mc.text.maxLength,
+    padding: cfg.data.padding,
   });
   const stepsPerEpoch = Math.ceil(batches.length / cfg.train.gradAccumulation);
   const totalSteps = Math.min(cfg.train.maxSteps ?? Infinity, stepsPerEpoch * cfg.train.epochs);

@@ -2,7 +2,7 @@
  * @g2d-ts/core: the foundation every other package builds on. Backend selection and the
  * environment report, typed errors, registries, the seeded RNG, typed YAML configs, CLI
  * argument parsing, archives (ZIP/tar), pretrained input configs (`NormalizationConfig`),
- * checkpoint I/O (PyTorch .pth, safetensors) and the Hugging Face hub cache. Test helpers
+ * checkpoint I/O (PyTorch .pth, safetensors), the Hugging Face hub cache and atomic file writes. Test helpers
  * live in `@g2d-ts/core/testing`.
  */
 export * from './errors';
@@ -16,3 +16,4 @@ export * from './archive';
 export * from './normalization';
 export * from './checkpoint';
 export * from './hub';
+export * from './fs-atomic';

@@ -1,5 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
 import { G2DError, UsageError, intOption, runCli, type CliSpec } from '../src';
+import { captureCli } from '../src/testing';
 
 function sink(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();
@@ -8,12 +9,7 @@ function sink(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => text };
 }
 
-async function run(spec: CliSpec, argv: string[]) {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(spec, argv, { stdout: out.stream, stderr: err.stream, cwd: '/some/where' });
-  return { code, out: out.text(), err: err.text() };
-}
+const run = (spec: CliSpec, argv: string[]) => captureCli((io) => runCli(spec, argv, { ...io, cwd: '/some/where' }));
 
 const calls: unknown[] = [];
 const SPEC: CliSpec = {

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cachedSnapshot, hfCacheDir, isHubId, isOffline, repoFolderName, resolvePretrained, type FileSpec } from '../src';
+import { mockHubFetch, withoutDebugLog } from '../src/testing';
 
 const COMMIT = 'a'.repeat(40);
 const OTHER = 'b'.repeat(40);
@@ -160,55 +161,15 @@ describe('resolvePretrained: local directories and the cache', () => {
   });
 });
 
-/** A tiny Hugging Face hub speaking the two calls downloadFileToCacheDir makes (paths-info, resolve). */
-function mockHub(repo: string, files: Record<string, string>, commit: string) {
-  const requests: { method: string; url: string; auth: string | null }[] = [];
-  const esc = repo.replace(/[/.]/g, (c) => `\\${c}`);
-  const fetchImpl = (async (input: string | URL, init?: RequestInit) => {
-    const url = String(input);
-    const headers = new Headers(init?.headers);
-    requests.push({ method: init?.method ?? 'GET', url, auth: headers.get('Authorization') });
-    if (new RegExp(`/api/models/${esc}/paths-info/[^/]+$`).test(url)) {
-      const { paths } = JSON.parse(String(init!.body)) as { paths: string[] };
-      const out = paths
-        .filter((p) => files[p] !== undefined)
-        .map((p) => ({ type: 'file', path: p, oid: `oid-${p}`, size: Buffer.byteLength(files[p]!), lastCommit: { id: commit, title: 't', date: new Date(0).toISOString() } }));
-      return new Response(JSON.stringify(out), { headers: { 'Content-Type': 'application/json' } });
-    }
-    const m = new RegExp(`/${esc}/resolve/[^/]+/(.+)$`).exec(url);
-    const body = m && files[m[1]!] !== undefined ? Buffer.from(files[m[1]!]!) : undefined;
-    if (!body) return new Response('nope', { status: 404, headers: { 'X-Error-Code': 'EntryNotFound' } });
-    const range = headers.get('Range');
-    const r = range ? /bytes=(\d+)-(\d*)/.exec(range) : null;
-    const a = r ? Number(r[1]) : 0;
-    const b = r && r[2] ? Number(r[2]) : body.length - 1;
-    return new Response(body.subarray(a, b + 1), {
-      status: r ? 206 : 200,
-      headers: { 'Content-Range': `bytes ${a}-${b}/${body.length}`, 'Content-Length': String(b - a + 1), ETag: `"oid-${m![1]}"` },
-    });
-  }) as typeof fetch;
-  return { fetch: fetchImpl, requests };
-}
-
-async function quiet<T>(fn: () => Promise<T>): Promise<T> {
-  const debug = console.debug;
-  console.debug = () => undefined; // the hub client logs each download
-  try {
-    return await fn();
-  } finally {
-    console.debug = debug;
-  }
-}
-
 describe('resolvePretrained: downloads (mocked fetch)', () => {
   it('downloads into the cache layout, records refs/main, then resolves offline without requests', async () => {
     const commit = 'c'.repeat(40);
-    const hub = mockHub('org/net', { 'config.json': '{"hidden":4}', 'pytorch_model.bin': 'weights' }, commit);
+    const hub = mockHubFetch('org/net', { 'config.json': '{"hidden":4}', 'pytorch_model.bin': 'weights' }, commit);
     const cache = tmpdir('g2d-dl-');
     process.env.HF_ENDPOINT = 'https://mirror.test';
     process.env.HF_TOKEN = 'hf_secret';
     const specs: FileSpec[] = [...MODEL, { anyOf: ['tokenizer.json'], optional: true }];
-    const r = await quiet(() => resolvePretrained('org/net', specs, { cacheDir: cache, offline: false, fetch: hub.fetch }));
+    const r = await withoutDebugLog(() => resolvePretrained('org/net', specs, { cacheDir: cache, offline: false, fetch: hub.fetch }));
     const snap = path.join(cache, 'models--org--net', 'snapshots', commit);
     expect(r.from).toBe('download');
     expect(r.dir).toBe(snap);
@@ -229,19 +190,19 @@ describe('resolvePretrained: downloads (mocked fetch)', () => {
 
   it('options override HF_ENDPOINT; a commit revision writes no ref', async () => {
     const commit = 'd'.repeat(40);
-    const hub = mockHub('org/net', { 'config.json': '{}', 'model.safetensors': 'w' }, commit);
+    const hub = mockHubFetch('org/net', { 'config.json': '{}', 'model.safetensors': 'w' }, commit);
     const cache = tmpdir('g2d-dl-');
     process.env.HF_ENDPOINT = 'https://wrong.test';
-    const r = await quiet(() => resolvePretrained('org/net', MODEL, { cacheDir: cache, offline: false, fetch: hub.fetch, hubUrl: 'https://hub.test', revision: commit }));
+    const r = await withoutDebugLog(() => resolvePretrained('org/net', MODEL, { cacheDir: cache, offline: false, fetch: hub.fetch, hubUrl: 'https://hub.test', revision: commit }));
     expect(r.dir).toBe(path.join(cache, 'models--org--net', 'snapshots', commit));
     expect(hub.requests.every((q) => q.url.startsWith('https://hub.test/'))).toBe(true);
     expect(fs.existsSync(path.join(cache, 'models--org--net', 'refs'))).toBe(false);
   });
 
   it('names a required file the repo does not have', async () => {
-    const hub = mockHub('org/net', { 'config.json': '{}' }, 'e'.repeat(40));
+    const hub = mockHubFetch('org/net', { 'config.json': '{}' }, 'e'.repeat(40));
     const cache = tmpdir('g2d-dl-');
-    await expect(quiet(() => resolvePretrained('org/net', MODEL, { cacheDir: cache, offline: false, fetch: hub.fetch }))).rejects.toThrow(
+    await expect(withoutDebugLog(() => resolvePretrained('org/net', MODEL, { cacheDir: cache, offline: false, fetch: hub.fetch }))).rejects.toThrow(
       'org/net: the Hugging Face repo has no one of model.safetensors / pytorch_model.bin at revision "main"',
     );
   });

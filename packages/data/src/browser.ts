@@ -11,25 +11,5 @@
  */
 export { configureBrowserCodecs, type BrowserCodecOptions } from './browser/node-module';
 
-// DICOM
-export { transferSyntax, supportedTransferSyntaxes, type PixelCodec, type TransferSyntaxInfo } from './dicom/uids';
-export { decodeDicom, readDicomMeta, type DicomMeta, type DicomPixelDataInfo, type DicomPixels, type LutData, type ReadDicomOptions, type StoredArray } from './dicom/read';
-export { applyModalityLut, applyVoi, present, presentQuantized, quantize, storedRange, type PresentationOptions, type Presented } from './dicom/lut';
-export { initCodecs } from './dicom/codecs';
-export { decodeRleFrame } from './dicom/rle';
-
-// images and preprocessing
-export {
-  decodeDicomGray, decodeImage, decodeJpegGray, decodePngGray, encodeGrayPng, sniffFormat, toFloat32,
-  type GrayImage, type ImageFormat, type ImageMeta, type LoadedImage, type LoadImageOptions,
-} from './image';
-export {
-  cropAndScale, letterboxPreprocess, nonZeroBBox, referencePreprocess, resizeBilinear,
-  type ImageLike, type LetterboxOptions, type ReferencePreprocessOptions,
-} from './preprocess';
-export {
-  centerCrop, colorJitter, compose, floatImage, grayTo3Channels, imagesToTensor, normalize, randomAffine, randomApply,
-  randomHorizontalFlip, referenceEvalTransforms, referenceTrainTransforms, resize, IMAGENET_MEAN, IMAGENET_STD,
-  type AffineOptions, type FloatImage, type ReferenceTransformOptions, type Sample, type Transform,
-} from './transforms';
-export { boxesToMask, decodeSiimRle, encodeSiimRle, type Box, type Mask } from './masks';
+// the decoding API (DICOM, PNG/JPEG, presentation, preprocessing, transforms, masks): decoding.ts names it
+export * from './decoding';

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError } from '@g2d-ts/core';
+import { G2DError, isAtomicTempName, writeFileAtomic } from '@g2d-ts/core';
 import { loadImage } from './image';
 import { referencePreprocess } from './preprocess';
 import { parseCsv } from './csv';
@@ -106,36 +106,9 @@ function progressBar(done: number, total: number, t0: number): string {
   return `\r[${'#'.repeat(Math.round(f * w)).padEnd(w, '.')}] ${done}/${total} ${rate.toFixed(1)} img/s ETA ${eta < 60 ? `${eta.toFixed(0)}s` : `${(eta / 60).toFixed(1)}m`} `;
 }
 
-/** Write a file atomically: temporary name, fsync, rename (readers never see half a file). */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* not supported on every platform */
-  }
-}
-
 /** Files a cache folder may hold besides the manifest (an interrupted run may leave a shard). */
 const CACHE_FILE = /^(shard-\d+\.u8|shard-\d+\.u8\.tmp|manifest\.json\.tmp)$/;
+const isCacheFile = (f: string): boolean => CACHE_FILE.test(f) || (isAtomicTempName(f) && /^\.(shard-\d+\.u8|manifest\.json)\./.test(f));
 
 /** The SHA-256 of the resolved inputs and the options a cache depends on. */
 export function cacheFingerprint(absPaths: readonly string[], o: { size: number; variant: string; shardSize: number }): string {
@@ -212,11 +185,11 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
       if (!opts.overwrite) {
         throw new G2DError(`refusing to resume this cache: ${why}. Use another output folder, or overwrite it (--overwrite) to start a new cache`, { source: outDir });
       }
-      for (const f of fs.readdirSync(outDir)) if (CACHE_FILE.test(f) || f === 'manifest.json') fs.rmSync(path.join(outDir, f), { force: true });
+      for (const f of fs.readdirSync(outDir)) if (isCacheFile(f) || f === 'manifest.json') fs.rmSync(path.join(outDir, f), { force: true });
       m = fresh();
     }
   } else {
-    const foreign = fs.readdirSync(outDir).filter((f) => !CACHE_FILE.test(f));
+    const foreign = fs.readdirSync(outDir).filter((f) => !isCacheFile(f));
     if (foreign.length) {
       throw new G2DError(`the output folder is not empty and holds no cache manifest (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}): give a new or empty folder`, { source: outDir });
     }
@@ -245,7 +218,6 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
     m.processed = m.items.length + m.skipped.length;
     m.complete = p >= pending.length;
     writeFileAtomic(manifestPath, JSON.stringify(m));
-    fsyncDir(outDir);
   };
   const skippedNow: CacheManifest['skipped'] = [];
   while (p < pending.length) {

@@ -5,32 +5,16 @@
  * DataLoader and the sharded uint8 cache.
  */
 
-// DICOM
-export { transferSyntax, supportedTransferSyntaxes, type PixelCodec, type TransferSyntaxInfo } from './dicom/uids';
-export { decodeDicom, readDicom, readDicomMeta, type DicomMeta, type DicomPixelDataInfo, type DicomPixels, type LutData, type ReadDicomOptions, type StoredArray } from './dicom/read';
-export { applyModalityLut, applyVoi, present, presentQuantized, quantize, storedRange, type PresentationOptions, type Presented } from './dicom/lut';
-export { initCodecs } from './dicom/codecs';
-export { decodeRleFrame, encodeRleFrame } from './dicom/rle';
+// the decoding API shared with the browser entry (DICOM, PNG/JPEG, presentation, preprocessing,
+// transforms, masks): decoding.ts names it; the Node-only readers and writers follow
+export * from './decoding';
+export { readDicom } from './dicom/read';
+export { encodeRleFrame } from './dicom/rle';
+export { loadImage } from './image';
 
-// images and preprocessing
-export {
-  decodeDicomGray, decodeImage, decodeJpegGray, decodePngGray, encodeGrayPng, loadImage, sniffFormat, toFloat32,
-  type GrayImage, type ImageFormat, type ImageMeta, type LoadedImage, type LoadImageOptions,
-} from './image';
-export {
-  cropAndScale, letterboxPreprocess, nonZeroBBox, referencePreprocess, resizeBilinear,
-  type ImageLike, type LetterboxOptions, type ReferencePreprocessOptions,
-} from './preprocess';
-export {
-  centerCrop, colorJitter, compose, floatImage, grayTo3Channels, imagesToTensor, normalize, randomAffine, randomApply,
-  randomHorizontalFlip, referenceEvalTransforms, referenceTrainTransforms, resize, IMAGENET_MEAN, IMAGENET_STD,
-  type AffineOptions, type FloatImage, type ReferenceTransformOptions, type Sample, type Transform,
-} from './transforms';
-
-// reports, tables, masks
+// reports and tables
 export { extractSections, parseIuXml, readIuReportsArchive, referenceReportText, type IuReport, type ReportSections } from './reports';
 export { parseCsv, readCsv, type CsvRow } from './csv';
-export { boxesToMask, decodeSiimRle, encodeSiimRle, type Box, type Mask } from './masks';
 
 // datasets
 export type { AdapterOptions, DatasetIndex, ItemRef } from './datasets/types';

@@ -204,6 +204,12 @@ function toUint8(v: Float64Array, variant: 'code' | 'clean'): Uint8Array {
  * The reference preprocessing: crop → min-max → N×N bilinear → uint8 (row-major N*N).
  * Integer images take a fused path (no crop copy; scaled values from a per-value table) that
  * performs exactly the same float64 operations as the step-by-step path.
+ *
+ * The fused path repeats resizeBilinear's inner loop on purpose: measured against the generic
+ * path (cropAndScale + resizeBilinear + uint8, same output bit for bit) on 2026-11-30, median of
+ * 15 interleaved runs on the shared 2-core machine, it is 7.3× faster for a 2500×2048 12-bit
+ * image → 256² (13.3 vs 97.3 ms), 5.3× → 512² (16.3 vs 86.1 ms) and 3.4× for 1024² 8-bit → 256²
+ * (5.9 vs 19.9 ms). It is the path every dataset item takes, so the copy stays.
  */
 export function referencePreprocess(img: ImageLike, opts: ReferencePreprocessOptions = {}): Uint8Array {
   const size = opts.size ?? 256;

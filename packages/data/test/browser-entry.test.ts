@@ -25,6 +25,19 @@ describe('browser stand-ins', () => {
     expect(posix.join('a', '', 'b//c')).toBe('a/b/c');
   });
 
+  it('node:path — the rest of POSIX path the explorer build resolves to the same file', () => {
+    expect(posix.join('data', 'tokenizers', '..', 'vocab.txt')).toBe('data/vocab.txt');
+    expect(posix.normalize('/a/./b/../../..')).toBe('/');
+    expect(posix.normalize('../x/./y')).toBe('../x/y');
+    expect(posix.resolve('/root', 'a', '../b')).toBe('/root/b');
+    expect(posix.resolve('/x', '/y', 'z')).toBe('/y/z');
+    expect(posix.relative('/a/b/c', '/a/d')).toBe('../../d');
+    expect(posix.parse('/a/b/c.tar.gz')).toEqual({ root: '/', dir: '/a/b', base: 'c.tar.gz', ext: '.gz', name: 'c.tar' });
+    expect(posix.format({ dir: '/a', name: 'x', ext: '.png' })).toBe('/a/x.png');
+    expect(posix.isAbsolute('/a')).toBe(true);
+    expect(posix.default.posix.join('a', 'b')).toBe('a/b');
+  });
+
   it('node:module — a require over the bundled codecs; anything else is a G2DError naming it', () => {
     const req = createRequire('x');
     expect(typeof (req('jpeg-lossless-decoder-js') as { Decoder?: unknown }).Decoder).toBe('function');

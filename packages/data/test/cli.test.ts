@@ -2,24 +2,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { describeShared } from '@g2d-ts/core/testing';
+import { captureCli, describeShared, type CapturedRun } from '@g2d-ts/core/testing';
 import { decodeDicomGray, decodePngGray, encodeGrayPng, openCache, referencePreprocess } from '../src';
 import { main, DATA_COMMANDS } from '../src/cli';
-import { u16le, writeDicom } from './helpers/dicom-writer';
+import { u16le, writeDicom } from '../src/testing';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-data-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(argv: string[], cwd = tmp): Promise<{ code: number; out: string; err: string }> {
-  const so = new PassThrough();
-  const se = new PassThrough();
-  let out = '';
-  let err = '';
-  so.on('data', (d) => (out += d));
-  se.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout: so, stderr: se, cwd });
-  return { code, out, err };
+function cli(argv: string[], cwd = tmp): Promise<CapturedRun> {
+  return captureCli((io) => main(argv, { ...io, cwd }));
 }
 
 /** A w x h 8-bit grey PNG with a bright square whose position depends on `seed`. */

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { G2DError } from '@g2d-ts/core';
 import { sharedPath } from '@g2d-ts/core/testing';
 import { decodeDicom, decodeDicomGray, encodeRleFrame, readDicom, readDicomMeta, present, quantize } from '../src';
-import { writeDicom, u16le } from './helpers/dicom-writer';
+import { writeDicom, u16le } from '../src/testing';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-dicom-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,9 +1,8 @@
 /** The `synthetic` dataset adapter (on the fly and from a folder) and the `g2d-data synth` command. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { G2DError, runCli, type CliSpec } from '@g2d-ts/core';
+import { captureCli, tempDirs } from '@g2d-ts/core/testing';
 import { DataLoader, datasets, loadItem } from '../src';
 import { main as dataCli } from '../src/cli';
 import {
@@ -11,13 +10,7 @@ import {
 } from '../src/synth';
 
 const SIZE = 96;
-const tmp: string[] = [];
-function tmpDir(tag: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `g2d-synth-${tag}-`));
-  tmp.push(d);
-  return d;
-}
-afterAll(() => tmp.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmpDir = tempDirs('g2d-synth');
 
 describe('synthetic adapter, on the fly', () => {
   it('indexes count studies with labels, text, boxes and splits; loading draws the same image again', () => {
@@ -137,14 +130,7 @@ describe('synthetic adapter, from a folder', () => {
 
 describe('g2d-data synth', () => {
   const spec: CliSpec = { name: 'g2d-data', version: '0', summary: 'test', commands: { synth: synthCommand } };
-  async function run(argv: string[], cwd: string) {
-    const stdout = new PassThrough(), stderr = new PassThrough();
-    let out = '', err = '';
-    stdout.on('data', (d) => (out += d));
-    stderr.on('data', (d) => (err += d));
-    const code = await runCli(spec, argv, { stdout, stderr, cwd });
-    return { code, out, err };
-  }
+  const run = (argv: string[], cwd: string) => captureCli((io) => runCli(spec, argv, { ...io, cwd }));
 
   it('writes a dataset (relative --out against the working directory) and reports what it wrote', async () => {
     const cwd = tmpDir('cli');
@@ -161,10 +147,8 @@ describe('g2d-data synth', () => {
   });
 
   it('is a g2d-data subcommand with its own --help', async () => {
-    const stdout = new PassThrough(), stderr = new PassThrough();
-    let out = '';
-    stdout.on('data', (d) => (out += d));
-    expect(await dataCli(['synth', '--help'], { stdout, stderr })).toBe(0);
+    const { code, out } = await captureCli((io) => dataCli(['synth', '--help'], io));
+    expect(code).toBe(0);
     expect(out).toMatch(/--out DIR/);
     expect(out).toMatch(/synthetic/);
   });

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { G2DError } from '@g2d-ts/core';
+import { tempDirs } from '@g2d-ts/core/testing';
 import {
   NORMAL_IMPRESSIONS, SYNTH_FINDINGS, SYNTH_TERMS, LUNG_FINDINGS, generateSynthetic, synthPatientId, synthSplit, syntheticLayout, writeSyntheticDataset,
   type SynthSample,
@@ -29,13 +30,7 @@ function sentences(report: string): string[] {
     .filter(Boolean);
 }
 
-const tmp: string[] = [];
-function tmpDir(tag: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `g2d-synth-${tag}-`));
-  tmp.push(d);
-  return d;
-}
-afterAll(() => tmp.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmpDir = tempDirs('g2d-synth');
 
 describe('synthetic dataset files', () => {
   it('same seed -> byte-identical folders wherever they are written; another seed -> different images', () => {

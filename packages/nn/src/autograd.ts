@@ -331,6 +331,12 @@ export interface CheckpointOptions {
   params?: Iterable<tf.Variable>;
   /** Extra tensors `fn` receives after the inputs that need no gradient (attention masks…); kept for the recomputation. */
   constants?: tf.Tensor[];
+  /**
+   * Captures, on the first run, the state the recomputation must see again and returns a
+   * wrapper that restores it around the recomputation (e.g. the modules' train/eval flags of
+   * a forward called with `training: false`, restored only for that call).
+   */
+  capture?: () => <R>(fn: () => R) => R;
 }
 
 /**
@@ -338,7 +344,8 @@ export interface CheckpointOptions {
  * intermediates; its backward pass recomputes it (same dropout masks, no second BatchNorm
  * statistics update) and backpropagates through the recomputation. The gradients equal the
  * plain path's. Outside a gradient computation, or inside a recomputation, `fn` just runs.
- * `fn` must return one tensor and be a function of its arguments and `params` only.
+ * `fn` must return one tensor and be a function of its arguments, `params` and the state
+ * `capture` restores (a Module's `runBlock` captures its train/eval flags).
  */
 export function checkpoint<T extends tf.Tensor>(fn: (...args: tf.Tensor[]) => T, inputs: tf.Tensor[], opts: CheckpointOptions = {}): T {
   const constants = opts.constants ?? [];
@@ -355,6 +362,7 @@ export function checkpoint<T extends tf.Tensor>(fn: (...args: tf.Tensor[]) => T,
     if (!params.length && !diff.length) return noGrad(() => fn(...all));
   } else if (!params.length && !diff.length) return fn(...all);
   const log: SeedLog = { seeds: [], replay: false, pos: 0 };
+  const restore = opts.capture?.() ?? (<R>(f: () => R) => f());
   const op = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     save(all);
@@ -368,7 +376,7 @@ export function checkpoint<T extends tf.Tensor>(fn: (...args: tf.Tensor[]) => T,
         recomputing++;
         let r: { value: tf.Tensor; grads: (tf.Tensor | null)[] };
         try {
-          r = withSeedLog({ seeds: log.seeds, replay: true, pos: 0 }, () => {
+          r = withSeedLog({ seeds: log.seeds, replay: true, pos: 0 }, () => restore(() => {
             // a fresh, lean tape for the recomputation; recomputing > 0 keeps nested checkpoints plain
             const st2 = engine().state;
             const depth = st2.gradientDepth;
@@ -378,7 +386,7 @@ export function checkpoint<T extends tf.Tensor>(fn: (...args: tf.Tensor[]) => T,
             } finally {
               st2.gradientDepth = depth;
             }
-          });
+          }));
         } finally {
           recomputing--;
         }

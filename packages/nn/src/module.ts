@@ -375,9 +375,29 @@ export abstract class Module {
    * `block`'s trainable parameters); a plain call otherwise. Models call it per block with
    * `recompute` decided by their `memoryMode`.
    */
-  protected runBlock<T extends tf.Tensor>(recompute: boolean, block: { trainableVariables(): tf.Variable[] }, fn: (...args: tf.Tensor[]) => T, inputs: tf.Tensor[], constants: tf.Tensor[] = []): T {
+  protected runBlock<T extends tf.Tensor>(
+    recompute: boolean,
+    block: { trainableVariables(): tf.Variable[]; namedModules(): [string, Module][] },
+    fn: (...args: tf.Tensor[]) => T,
+    inputs: tf.Tensor[],
+    constants: tf.Tensor[] = [],
+  ): T {
     if (!recompute || !isRecording()) return fn(...inputs, ...constants);
-    return checkpoint(fn, inputs, { params: block.trainableVariables(), constants });
+    // the recomputation runs after a per-call `training` override has been undone: it gets the
+    // block's train/eval flags of the first run back (same dropout, same BatchNorm statistics)
+    const capture = () => {
+      const modes = block.namedModules().map(([, m]) => [m, m.training] as const);
+      return <R>(f: () => R): R => {
+        const now = modes.map(([m]) => m.training);
+        for (const [m, t] of modes) m.training = t;
+        try {
+          return f();
+        } finally {
+          modes.forEach(([m], i) => (m.training = now[i]!));
+        }
+      };
+    };
+    return checkpoint(fn, inputs, { params: block.trainableVariables(), constants, capture });
   }
 
   /**

@@ -66,6 +66,10 @@ class Net extends Module {
       return this.head.forward(tf.mean(h, [1, 2])) as tf.Tensor2D;
     });
   }
+  /** forward with a per-call train/eval override (restored before the backward pass runs) */
+  forwardAs(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    return this.withTraining(training, () => this.forward(x));
+  }
 }
 
 function input(shape: number[], seed: number): tf.Tensor {
@@ -214,6 +218,29 @@ describeBackends('checkpoint and memory modes (activation recomputation)', ({ rt
       x.dispose();
     });
   }
+
+  it('a per-call eval override (forward(x, {training: false}) on a training-mode model) holds in the recomputation', () => {
+    const x = input([2, 6, 6, 3], 8) as tf.Tensor4D;
+    const run = (mode: MemoryMode) => {
+      const net = new Net(5).setMemoryMode(mode); // training mode: dropout on, batch statistics
+      const names = new Map(net.namedParameters().map(([n, v]) => [v.name, n]));
+      const { value, grads } = variableGrads(() => tf.sum(tf.square(net.forwardAs(x, false))) as tf.Scalar, net.trainableVariables());
+      const out = new Map<string, Float32Array>([['loss', value.dataSync() as Float32Array]]);
+      for (const [k, g] of Object.entries(grads)) out.set(names.get(k)!, g!.dataSync() as Float32Array);
+      tf.dispose([value, ...Object.values(grads)]);
+      expect(net.training).toBe(true);
+      const b = buffers(net);
+      net.dispose();
+      return { out, b };
+    };
+    const plain = run('fast');
+    const lean = run('lean');
+    expectSameMaps(lean.out, plain.out, EXACT);
+    // eval mode: the running statistics were read, never updated
+    expectSameMaps(lean.b, plain.b, EXACT);
+    expect([...lean.b].filter(([k]) => k.endsWith('num_batches_tracked')).every(([, v]) => v[0] === 0)).toBe(true);
+    x.dispose();
+  });
 
   it('every mode gives the same gradients (fresh models per mode)', () => {
     const x = input([2, 6, 6, 3], 7) as tf.Tensor4D;

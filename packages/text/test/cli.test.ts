@@ -3,20 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { sharedPath } from '@g2d-ts/core/testing';
+import { captureCli, sharedPath, type CapturedRun } from '@g2d-ts/core/testing';
 import { bertTokenizerJson } from '../src';
 import { runTextCli } from '../src/cli';
 import { tokenizerGoldens } from './helpers';
 
-async function run(argv: string[], input: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runTextCli(argv, { stdin: Readable.from([input]), stdout, stderr });
-  return { code, out, err };
+function run(argv: string[], input: string): Promise<CapturedRun> {
+  return captureCli((io) => runTextCli(argv, { ...io, stdin: Readable.from([input]) }));
 }
 
 const TOY = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'lung', '##s', 'are', 'clear', '.'];
@@ -82,10 +75,7 @@ describe('g2d-text tokenize', () => {
     const v = await run(['--version'], '');
     expect(v.code).toBe(0);
     expect(v.out).toMatch(/^g2d-text \d+\.\d+\.\d+\n$/);
-    const so = new PassThrough();
-    let out = '';
-    so.on('data', (d) => (out += d));
-    const code = await runTextCli(['tokenize', '--vocab', 'vocab.txt'], { stdin: Readable.from(['the lungs\n']), stdout: so, stderr: new PassThrough(), cwd: tmp });
+    const { code, out } = await captureCli((io) => runTextCli(['tokenize', '--vocab', 'vocab.txt'], { ...io, stdin: Readable.from(['the lungs\n']), cwd: tmp }));
     expect(code).toBe(0);
     expect(out).toBe('[2,5,6,7,3]\n');
   });

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { type RawTensor, readSafetensors, toFloat32 } from '@g2d-ts/core';
 import { expectArraysClose } from '@g2d-ts/core/testing';
+import type { Backbone, Unet } from '../src';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
 export const fixture = (f: string) => path.join(FIXTURES, f);
@@ -44,6 +45,26 @@ export function expectClose(actual: tf.Tensor, expected: RawTensor, what: string
  * tools/vision/gen_goldens.py --set large when the reference venv exists. Returns the
  * directory or null (with a visible SKIP line).
  */
+/** Runs a backbone in eval mode on the golden `input`; compares every pyramid level with `feat<i>`. */
+export function expectPyramidMatches(net: Backbone, io: Map<string, RawTensor>, name: string): void {
+  net.eval();
+  const x = nhwc(io.get('input')!) as tf.Tensor4D;
+  const feats = net.forward(x);
+  feats.forEach((t, i) => expectClose(t, io.get(`feat${i}`)!, `${name} feat${i}`));
+  tf.dispose([x, ...feats]);
+}
+
+/** Runs `net` in eval mode on the golden `input`; compares its pyramid (`feat<i>`), `decoder` and `logits` with the goldens. */
+export function expectUnetMatches(net: Unet, io: Map<string, RawTensor>): void {
+  net.eval();
+  const x = nhwc(io.get('input')!) as tf.Tensor4D;
+  const out = net.forwardAll(x);
+  out.features.forEach((f, i) => expectClose(f, io.get(`feat${i}`)!, `unet feat${i}`));
+  expectClose(out.decoderOutput, io.get('decoder')!, 'decoder');
+  expectClose(out.logits, io.get('logits')!, 'logits');
+  tf.dispose([x, ...out.features, out.decoderOutput, out.logits]);
+}
+
 export function largeGoldens(): string | null {
   const dir = process.env.G2D_VISION_GOLDENS ?? path.join(REPO, 'tmp', 'goldens', 'vision');
   if (fs.existsSync(path.join(dir, 'MANIFEST.json'))) return dir;

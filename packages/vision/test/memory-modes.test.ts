@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@g2d-ts/core';
-import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
+import { describeBackends, expectNamedArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { variableGrads, type MemoryMode, type Module } from '@g2d-ts/nn';
 import { ResNet, Unet, VisionTransformer } from '../src';
 
@@ -38,14 +38,7 @@ function step(model: Module, loss: () => tf.Scalar, how: 'nn' | 'tf'): Map<strin
 }
 
 function expectSame(a: Map<string, Float32Array>, b: Map<string, Float32Array>, what: string): void {
-  expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
-  for (const [k, v] of a) {
-    try {
-      expectArraysClose(v, b.get(k)!, CLOSE);
-    } catch (e) {
-      throw new Error(`${what}: ${k}: ${(e as Error).message}`);
-    }
-  }
+  expectNamedArraysClose(a, b, what, CLOSE);
 }
 
 const tinyUnet = (block: 'basic' | 'bottleneck') =>

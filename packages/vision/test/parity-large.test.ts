@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type RawTensor, readCheckpoint } from '@g2d-ts/core';
 import { describeBackends } from '@g2d-ts/core/testing';
 import { type Backbone, Unet, VisionTransformer, backbones } from '../src';
-import { expectClose, largeGoldens, nhwc, readIO } from './helpers';
+import { expectClose, expectPyramidMatches, expectUnetMatches, largeGoldens, nhwc, readIO } from './helpers';
 
 const dir = largeGoldens();
 const RESNETS = ['resnet18', 'resnet34', 'resnet50', 'resnet101'];
@@ -38,11 +38,7 @@ if (!dir) {
           const net = backbones.create(name) as Backbone;
           const rep = net.loadStateDict(await weights(f), { source: f, findPrefix: true });
           expect(rep.ignored.sort()).toEqual(['fc.bias', 'fc.weight']);
-          net.eval();
-          const x = nhwc(io.get('input')!) as tf.Tensor4D;
-          const feats = net.forward(x);
-          feats.forEach((t, i) => expectClose(t, io.get(`feat${i}`)!, `${name} feat${i}`));
-          tf.dispose([x, ...feats]);
+          expectPyramidMatches(net, io, name);
           net.dispose();
         });
       }
@@ -53,11 +49,7 @@ if (!dir) {
       const net = backbones.create('resnet50') as Backbone;
       const rep = net.loadStateDict(await weights('timm_resnet50.safetensors'), { source: 'timm_resnet50.safetensors', findPrefix: true });
       expect(rep.ignored.sort()).toEqual(['fc.bias', 'fc.weight']);
-      net.eval();
-      const x = nhwc(io.get('input')!) as tf.Tensor4D;
-      const feats = net.forward(x);
-      feats.forEach((t, i) => expectClose(t, io.get(`feat${i}`)!, `timm resnet50 feat${i}`));
-      tf.dispose([x, ...feats]);
+      expectPyramidMatches(net, io, 'timm resnet50');
       net.dispose();
     });
 
@@ -66,13 +58,7 @@ if (!dir) {
       const net = new Unet({ encoder: 'resnet50', classes: 1 });
       const rep = net.loadStateDict(await weights('smp_unet_resnet50.pth'), { source: 'smp_unet_resnet50.pth', findPrefix: true });
       expect(rep.loaded).toHaveLength(net.namedEntries().length);
-      net.eval();
-      const x = nhwc(io.get('input')!) as tf.Tensor4D;
-      const out = net.forwardAll(x);
-      out.features.forEach((t, i) => expectClose(t, io.get(`feat${i}`)!, `unet feat${i}`));
-      expectClose(out.decoderOutput, io.get('decoder')!, 'decoder');
-      expectClose(out.logits, io.get('logits')!, 'logits');
-      tf.dispose([x, ...out.features, out.decoderOutput, out.logits]);
+      expectUnetMatches(net, io);
       net.dispose();
     });
 

@@ -17,7 +17,7 @@ import {
   type ResNetConfig,
 } from '../src';
 import { autoFromPretrained, loadWeights, toTorchLayout } from '@g2d-ts/nn';
-import { PARITY, expectClose, fixture, nhwc, readIO } from './helpers';
+import { PARITY, expectClose, expectPyramidMatches, expectUnetMatches, fixture, nhwc, readIO } from './helpers';
 
 const TINY: Record<string, ResNetConfig> = {
   tiny_bottleneck: { block: 'bottleneck', layers: [2, 1, 1, 1], widths: [4, 8, 8, 16], stemWidth: 8 },
@@ -34,11 +34,7 @@ describeBackends('vision parity (small fixtures)', () => {
           const net = new ResNet(name, cfg);
           const rep = await loadWeights(net, fixture(`${name}.${ext}`));
           expect(rep.prefix).toBe('');
-          net.eval();
-          const x = nhwc(io.get('input')!) as tf.Tensor4D;
-          const feats = net.forward(x);
-          feats.forEach((f, i) => expectClose(f, io.get(`feat${i}`)!, `${name} feat${i}`));
-          tf.dispose([x, ...feats]);
+          expectPyramidMatches(net, io, name);
           net.dispose();
         });
       }
@@ -97,13 +93,7 @@ describeBackends('vision parity (small fixtures)', () => {
     });
     const rep = await loadWeights(net, fixture('tiny_unet.safetensors'));
     expect(rep.loaded).toHaveLength(net.namedEntries().length);
-    net.eval();
-    const x = nhwc(io.get('input')!) as tf.Tensor4D;
-    const out = net.forwardAll(x);
-    out.features.forEach((f, i) => expectClose(f, io.get(`feat${i}`)!, `unet feat${i}`));
-    expectClose(out.decoderOutput, io.get('decoder')!, 'decoder');
-    expectClose(out.logits, io.get('logits')!, 'logits');
-    tf.dispose([x, ...out.features, out.decoderOutput, out.logits]);
+    expectUnetMatches(net, io);
     net.dispose();
   });
 

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors, writeSafetensors } from '@g2d-ts/core';
-import { expectArraysClose } from '@g2d-ts/core/testing';
+import { expectArraysClose, mockHubFetch, withoutDebugLog } from '@g2d-ts/core/testing';
 import { autoFromPretrained, saveModel } from '@g2d-ts/nn';
 import * as vision from '../src';
 import { G2DVisionModel, ResNet, Unet, type VisionModel } from '../src';
@@ -160,46 +160,18 @@ describe('autoFromPretrained downloads through @huggingface/hub (mock hub)', () 
       'model.safetensors': fs.readFileSync(path.join(src, 'model.safetensors')),
     };
     const commit = 'c'.repeat(40);
-    const requests: string[] = [];
-    const mockFetch = (async (input: string | URL, init?: RequestInit) => {
-      const url = String(input);
-      requests.push(`${init?.method ?? 'GET'} ${url}`);
-      const info = /\/api\/models\/g2d-org\/hubnet\/paths-info\/main$/.exec(url);
-      if (info) {
-        const { paths } = JSON.parse(String(init!.body)) as { paths: string[] };
-        const out = paths.filter((p) => files[p]).map((p) => ({ type: 'file', path: p, oid: `oid-${p}`, size: files[p]!.length, lastCommit: { id: commit, title: 't', date: new Date(0).toISOString() } }));
-        return new Response(JSON.stringify(out), { headers: { 'Content-Type': 'application/json' } });
-      }
-      const m = /\/g2d-org\/hubnet\/resolve\/main\/(.+)$/.exec(url);
-      const body = m ? files[m[1]!] : undefined;
-      if (!body) return new Response('nope', { status: 404, headers: { 'X-Error-Code': 'EntryNotFound' } });
-      const range = new Headers(init?.headers).get('Range');
-      const r = range ? /bytes=(\d+)-(\d*)/.exec(range) : null;
-      const a = r ? Number(r[1]) : 0;
-      const b = r && r[2] ? Number(r[2]) : body.length - 1;
-      return new Response(body.subarray(a, b + 1), {
-        status: r ? 206 : 200,
-        headers: { 'Content-Range': `bytes ${a}-${b}/${body.length}`, 'Content-Length': String(b - a + 1), ETag: `"oid-${m![1]}"` },
-      });
-    }) as typeof fetch;
+    const hub = mockHubFetch('g2d-org/hubnet', files, commit);
     const cache = path.join(tmp, 'hf-download');
-    const debug = console.debug;
-    console.debug = () => undefined; // the hub client logs each download
-    let m: VisionModel;
-    try {
-      m = (await autoFromPretrained('g2d-org/hubnet', { cacheDir: cache, offline: false, hubUrl: 'https://hub.test', fetch: mockFetch })) as VisionModel;
-    } finally {
-      console.debug = debug;
-    }
-    expect(requests.some((r) => r.startsWith('POST https://hub.test/api/models/g2d-org/hubnet/paths-info/main'))).toBe(true);
+    const m = (await withoutDebugLog(() => autoFromPretrained('g2d-org/hubnet', { cacheDir: cache, offline: false, hubUrl: 'https://hub.test', fetch: hub.fetch }))) as VisionModel;
+    expect(hub.requests.some((r) => r.method === 'POST' && r.url.startsWith('https://hub.test/api/models/g2d-org/hubnet/paths-info/main'))).toBe(true);
     expect(fs.readFileSync(path.join(cache, 'models--g2d-org--hubnet', 'refs', 'main'), 'utf8')).toBe(commit);
     expect(fs.existsSync(path.join(cache, 'models--g2d-org--hubnet', 'snapshots', commit, 'model.safetensors'))).toBe(true);
     m.eval();
     sameOutputs(net.forward(x), (m as ResNet).forward(x));
     // second time: offline, straight from the cache (no requests)
-    const n = requests.length;
+    const n = hub.requests.length;
     const again = await autoFromPretrained('g2d-org/hubnet', { cacheDir: cache, offline: true });
-    expect(requests.length).toBe(n);
+    expect(hub.requests.length).toBe(n);
     [net, m, again].forEach((q) => q.dispose());
     // a network failure names the repo and suggests offline mode
     const failing = (async () => {

@@ -139,6 +139,14 @@ function thin(positions: number[], widths: number[], minGap: number): number[] {
   return n > 0 ? [0] : [];
 }
 
+/** A chart's size in pixels: its options' width/height or the chart's defaults, checked (checkSize). */
+export function chartSize(opts: { width?: number; height?: number }, defaultWidth: number, defaultHeight: number, where: string): { width: number; height: number } {
+  const width = opts.width ?? defaultWidth;
+  const height = opts.height ?? defaultHeight;
+  checkSize(width, height, where);
+  return { width, height };
+}
+
 export function checkSize(width: unknown, height: unknown, where: string): void {
   for (const [k, v] of [
     ['width', width],

@@ -6,13 +6,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { decompressAuto, readTar } from '@g2d-ts/core';
 import { sharedPath } from '@g2d-ts/core/testing';
 import {
   covidChestXray, decodeImage, decodeJpegGray, decodePngGray, decodeSiimRle, encodeGrayPng, encodeRleFrame, encodeSiimRle,
   nihChestXray14, parseCsv, parseIuXml, readDicomMeta, readIuReportsArchive, rsnaPneumonia, siimAcr,
 } from '@g2d-ts/data';
+import { concatBytes, writeDicom, type El } from '@g2d-ts/data/testing';
 import { BertTokenizer, bertTokenizerJson, parseVocab } from '@g2d-ts/text';
 
 export interface Seed {
@@ -37,22 +38,6 @@ export interface Target {
   fix?(input: Uint8Array): Uint8Array;
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 /** Recomputes every PNG chunk CRC that can be located, so mutated chunk data reaches the decoder. */
 export function fixPngCrcs(png: Uint8Array): Uint8Array {
   const b = Uint8Array.from(png);
@@ -61,7 +46,7 @@ export function fixPngCrcs(png: Uint8Array): Uint8Array {
   while (p + 12 <= b.length) {
     const len = dv.getUint32(p);
     if (p + 12 + len > b.length) break;
-    dv.setUint32(p + 8 + len, crc32(b.subarray(p + 4, p + 8 + len)));
+    dv.setUint32(p + 8 + len, crc32(b.subarray(p + 4, p + 8 + len)) >>> 0);
     p += 12 + len;
   }
   return b;
@@ -96,72 +81,9 @@ function headLines(file: string, n: number): Uint8Array {
 
 // ---------------------------------------------------------------- synthetic seeds
 
-/** A minimal DICOM Part 10 file (explicit VR little endian, or the given transfer syntax). */
-export function tinyDicom(o: { rows: number; cols: number; bits: 8 | 16; stored?: number; pixels: Uint8Array; ts?: string; encapsulated?: boolean; extra?: [number, number, string, Uint8Array | string][] }): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const el = (g: number, e: number, vr: string, value: Uint8Array | string) => {
-    let v = typeof value === 'string' ? enc.encode(value) : value;
-    if (v.length % 2) v = Uint8Array.from([...v, vr === 'UI' ? 0 : 0x20]);
-    const long = ['OB', 'OW', 'SQ', 'UN', 'UT'].includes(vr);
-    const h = new Uint8Array(long ? 12 : 8);
-    const dv = new DataView(h.buffer);
-    dv.setUint16(0, g, true);
-    dv.setUint16(2, e, true);
-    h.set(enc.encode(vr), 4);
-    if (long) dv.setUint32(8, v.length, true);
-    else dv.setUint16(6, v.length, true);
-    parts.push(h, v);
-  };
-  const us = (n: number) => new Uint8Array(new Uint16Array([n]).buffer);
-  const pre = new Uint8Array(132);
-  pre.set(enc.encode('DICM'), 128);
-  parts.push(pre);
-  const metaStart = parts.length;
-  el(0x0002, 0x0001, 'OB', new Uint8Array([0, 1]));
-  el(0x0002, 0x0002, 'UI', '1.2.840.10008.5.1.4.1.1.1');
-  el(0x0002, 0x0003, 'UI', '1.2.3.4');
-  el(0x0002, 0x0010, 'UI', o.ts ?? '1.2.840.10008.1.2.1');
-  const metaLen = parts.slice(metaStart).reduce((n, p) => n + p.length, 0);
-  const gl = new Uint8Array(12);
-  gl.set([0x02, 0x00, 0x00, 0x00, 0x55, 0x4c, 0x04, 0x00]);
-  new DataView(gl.buffer).setUint32(8, metaLen, true);
-  parts.splice(metaStart, 0, gl);
-  el(0x0008, 0x0060, 'CS', 'CR');
-  el(0x0010, 0x0020, 'LO', 'FUZZ');
-  for (const [g, e, vr, v] of o.extra ?? []) if (g < 0x0028) el(g, e, vr, v);
-  el(0x0028, 0x0002, 'US', us(1));
-  el(0x0028, 0x0004, 'CS', 'MONOCHROME2');
-  el(0x0028, 0x0010, 'US', us(o.rows));
-  el(0x0028, 0x0011, 'US', us(o.cols));
-  el(0x0028, 0x0100, 'US', us(o.bits));
-  el(0x0028, 0x0101, 'US', us(o.stored ?? o.bits));
-  el(0x0028, 0x0102, 'US', us((o.stored ?? o.bits) - 1));
-  el(0x0028, 0x0103, 'US', us(0));
-  for (const [g, e, vr, v] of o.extra ?? []) if (g >= 0x0028) el(g, e, vr, v);
-  if (o.encapsulated) {
-    const h = new Uint8Array([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]);
-    const item = (b: Uint8Array) => {
-      const ih = new Uint8Array(8);
-      const dv = new DataView(ih.buffer);
-      dv.setUint16(0, 0xfffe, true);
-      dv.setUint16(2, 0xe000, true);
-      dv.setUint32(4, b.length, true);
-      return [ih, b];
-    };
-    const frag = o.pixels.length % 2 ? Uint8Array.from([...o.pixels, 0]) : o.pixels;
-    const end = new Uint8Array([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]);
-    parts.push(h, ...item(new Uint8Array(0)), ...item(frag), end);
-  } else {
-    el(0x7fe0, 0x0010, o.bits > 8 ? 'OW' : 'OB', o.pixels);
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
+const FUZZ_DICOM = { patientId: 'FUZZ' } as const;
+/** (0028,xxxx) window / rescale elements as decimal strings */
+const ds28 = (element: number, value: string): El => ({ tag: [0x0028, element], vr: 'DS', value });
 
 function syntheticDicoms(): Seed[] {
   const r = 12;
@@ -169,10 +91,10 @@ function syntheticDicoms(): Seed[] {
   const px16 = new Uint8Array(new Uint16Array(Array.from({ length: r * c }, (_, i) => (i * 37) % 1024)).buffer);
   const px8 = Uint8Array.from({ length: r * c }, (_, i) => (i * 11) % 256);
   return [
-    { name: 'synthetic-10bit-window', bytes: tinyDicom({ rows: r, cols: c, bits: 16, stored: 10, pixels: px16, extra: [[0x0028, 0x1050, 'DS', '512'], [0x0028, 0x1051, 'DS', '800'], [0x0028, 0x1052, 'DS', '-20'], [0x0028, 0x1053, 'DS', '1.5']] }) },
-    { name: 'synthetic-8bit', bytes: tinyDicom({ rows: r, cols: c, bits: 8, pixels: px8 }) },
-    { name: 'synthetic-rle', bytes: tinyDicom({ rows: r, cols: c, bits: 16, stored: 12, pixels: encodeRleFrame(px16, r, c, 1, 16), ts: '1.2.840.10008.1.2.5', encapsulated: true }) },
-    { name: 'synthetic-jpeg-baseline', bytes: tinyDicom({ rows: 12, cols: 16, bits: 8, pixels: TINY_JPEG, ts: '1.2.840.10008.1.2.4.50', encapsulated: true }) },
+    { name: 'synthetic-10bit-window', bytes: writeDicom({ ...FUZZ_DICOM, rows: r, cols: c, bitsStored: 10, pixels: px16, extra: [ds28(0x1050, '512'), ds28(0x1051, '800'), ds28(0x1052, '-20'), ds28(0x1053, '1.5')] }) },
+    { name: 'synthetic-8bit', bytes: writeDicom({ ...FUZZ_DICOM, rows: r, cols: c, bitsAllocated: 8, pixels: px8 }) },
+    { name: 'synthetic-rle', bytes: writeDicom({ ...FUZZ_DICOM, rows: r, cols: c, bitsStored: 12, frames: [encodeRleFrame(px16, r, c, 1, 16)], transferSyntax: '1.2.840.10008.1.2.5' }) },
+    { name: 'synthetic-jpeg-baseline', bytes: writeDicom({ ...FUZZ_DICOM, rows: 12, cols: 16, bitsAllocated: 8, frames: [TINY_JPEG], transferSyntax: '1.2.840.10008.1.2.4.50' }) },
   ];
 }
 
@@ -263,13 +185,7 @@ function tgz(entries: [string, Uint8Array][]): Uint8Array {
     blocks.push(h, body, new Uint8Array((512 - (body.length % 512)) % 512));
   }
   blocks.push(new Uint8Array(1024));
-  const all = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
-  let o = 0;
-  for (const b of blocks) {
-    all.set(b, o);
-    o += b.length;
-  }
-  return new Uint8Array(gzipSync(all));
+  return new Uint8Array(gzipSync(concatBytes(blocks)));
 }
 
 /** The first `n` report XMLs of the shared IU archive. */
@@ -298,6 +214,38 @@ function which(seed: string): string {
 }
 
 // ---------------------------------------------------------------- targets
+
+/**
+ * A dataset adapter fed one mutated table (`file` in a scratch folder): once with onError 'fail'
+ * (may throw only a G2DError), then with 'skip' (must succeed). Seeds: a synthetic table and,
+ * in the full run, the head of the shared real one.
+ */
+function tableTarget(t: {
+  name: string;
+  reader: string;
+  file: string;
+  adapter: (o: { root: string; onError: 'fail' | 'skip'; log: () => void }) => unknown;
+  synthetic: { name: string; text: string };
+  real: { name: string; rel: string; lines: number };
+}): Target {
+  return {
+    name: t.name,
+    reader: t.reader,
+    text: true,
+    seeds: (small) => {
+      const s: Seed[] = [{ name: t.synthetic.name, bytes: enc.encode(t.synthetic.text) }];
+      const real = shared(t.real.rel);
+      if (real && !small) s.push({ name: t.real.name, bytes: headLines(real, t.real.lines) });
+      return s;
+    },
+    run(b, label, scratch) {
+      const d = scratchDir(scratch, label);
+      fs.writeFileSync(path.join(d, t.file), b);
+      t.adapter({ root: d, onError: 'fail', log: () => undefined });
+      return t.adapter({ root: d, onError: 'skip', log: () => undefined });
+    },
+  };
+}
 
 export const TARGETS: Target[] = [
   {
@@ -379,57 +327,22 @@ export const TARGETS: Target[] = [
       return nihChestXray14({ root: d, onError: 'skip', log: () => undefined });
     },
   },
-  {
-    name: 'covid-table',
-    reader: 'covidChestXray (metadata.csv)',
-    text: true,
-    seeds: (small) => {
-      const s: Seed[] = [{ name: 'synthetic-metadata.csv', bytes: enc.encode(COVID_SEED) }];
-      const meta = shared('covid_chestxray_ieee8023/metadata.csv');
-      if (meta && !small) s.push({ name: 'metadata.csv', bytes: headLines(meta, 30) });
-      return s;
-    },
-    run(b, label, scratch) {
-      const d = scratchDir(scratch, label);
-      fs.writeFileSync(path.join(d, 'metadata.csv'), b);
-      covidChestXray({ root: d, onError: 'fail', log: () => undefined });
-      return covidChestXray({ root: d, onError: 'skip', log: () => undefined });
-    },
-  },
-  {
-    name: 'rsna-table',
-    reader: 'rsnaPneumonia (stage_2_train_labels.csv)',
-    text: true,
-    seeds: (small) => {
-      const s: Seed[] = [{ name: 'synthetic-labels.csv', bytes: enc.encode(RSNA_SEED) }];
-      const z = shared('label_tables/kaggle_stage_2_train_labels.csv.zip');
-      if (z && !small) s.push({ name: 'kaggle_stage_2_train_labels.csv', bytes: headLines(z, 30) });
-      return s;
-    },
-    run(b, label, scratch) {
-      const d = scratchDir(scratch, label);
-      fs.writeFileSync(path.join(d, 'stage_2_train_labels.csv'), b);
-      rsnaPneumonia({ root: d, onError: 'fail', keepMissingImages: true, log: () => undefined });
-      return rsnaPneumonia({ root: d, onError: 'skip', keepMissingImages: true, log: () => undefined });
-    },
-  },
-  {
-    name: 'siim-table',
-    reader: 'siimAcr (train-rle.csv)',
-    text: true,
-    seeds: (small) => {
-      const s: Seed[] = [{ name: 'synthetic-rle.csv', bytes: enc.encode(`ImageId, EncodedPixels\n1.2.3,-1\n1.2.4,10 5 20 3\n`) }];
-      const f = shared('label_tables/siim-pneumothorax-train-rle.csv.gz');
-      if (f && !small) s.push({ name: 'siim-pneumothorax-train-rle.csv', bytes: headLines(f, 12) });
-      return s;
-    },
-    run(b, label, scratch) {
-      const d = scratchDir(scratch, label);
-      fs.writeFileSync(path.join(d, 'train-rle.csv'), b);
-      siimAcr({ root: d, onError: 'fail', log: () => undefined });
-      return siimAcr({ root: d, onError: 'skip', log: () => undefined });
-    },
-  },
+  tableTarget({
+    name: 'covid-table', reader: 'covidChestXray (metadata.csv)', file: 'metadata.csv', adapter: covidChestXray,
+    synthetic: { name: 'synthetic-metadata.csv', text: COVID_SEED },
+    real: { name: 'metadata.csv', rel: 'covid_chestxray_ieee8023/metadata.csv', lines: 30 },
+  }),
+  tableTarget({
+    name: 'rsna-table', reader: 'rsnaPneumonia (stage_2_train_labels.csv)', file: 'stage_2_train_labels.csv',
+    adapter: (o) => rsnaPneumonia({ ...o, keepMissingImages: true }),
+    synthetic: { name: 'synthetic-labels.csv', text: RSNA_SEED },
+    real: { name: 'kaggle_stage_2_train_labels.csv', rel: 'label_tables/kaggle_stage_2_train_labels.csv.zip', lines: 30 },
+  }),
+  tableTarget({
+    name: 'siim-table', reader: 'siimAcr (train-rle.csv)', file: 'train-rle.csv', adapter: siimAcr,
+    synthetic: { name: 'synthetic-rle.csv', text: `ImageId, EncodedPixels\n1.2.3,-1\n1.2.4,10 5 20 3\n` },
+    real: { name: 'siim-pneumothorax-train-rle.csv', rel: 'label_tables/siim-pneumothorax-train-rle.csv.gz', lines: 12 },
+  }),
   {
     name: 'siim-rle',
     reader: 'decodeSiimRle',

@@ -1,10 +1,13 @@
 /**
  * Test helpers shared by every package (jest): run a suite on every available backend with
  * a backend-specific tolerance, compare arrays with rtol/atol, check for leaked tensors and
- * find the shared real-data folder (skipping visibly when it is absent).
+ * find the shared real-data folder (skipping visibly when it is absent), capture an in-process
+ * command line's output, make temporary folders that are removed afterwards.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 
@@ -150,6 +153,21 @@ export function expectArraysClose(
   }
 }
 
+/**
+ * Two maps of named arrays (gradients by parameter name, buffers…) hold the same names and,
+ * name by name, arrays within `tol` (expectArraysClose); a failure names `what` and the entry.
+ */
+export function expectNamedArraysClose(actual: Map<string, unknown>, expected: Map<string, unknown>, what: string, tol: { rtol?: number; atol?: number } = {}): void {
+  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [k, v] of actual) {
+    try {
+      expectArraysClose(v, expected.get(k), tol);
+    } catch (e) {
+      throw new Error(`${what}: ${k}: ${(e as Error).message}`);
+    }
+  }
+}
+
 /** Runs `fn` and fails if it leaves more tensors alive than before (cf. tfjs expectNoLeakedTensors). */
 export async function expectNoLeakedTensors<T>(fn: () => T | Promise<T>, allowed = 0): Promise<T> {
   const before = tf.memory().numTensors;
@@ -200,4 +218,92 @@ export function describeShared(name: string, rel: string, fn: (absPath: string) 
   const p = sharedPath(rel);
   if (p) describe(name, () => fn(p));
   else describe.skip(`${name} (SKIPPED: ../shared/${rel} absent)`, () => it('needs shared data', () => undefined));
+}
+
+/** What an in-process command line printed and returned. */
+export interface CapturedRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs an in-process CLI entry (`runCli(spec, argv, io)`, a package's `main(argv, io)`) with
+ * its stdout and stderr captured: `call` gets the two streams to pass on.
+ */
+export async function captureCli(call: (io: { stdout: PassThrough; stderr: PassThrough }) => Promise<number> | number): Promise<CapturedRun> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await call({ stdout, stderr });
+  return { code, out, err };
+}
+
+/**
+ * A maker of fresh temporary folders (`<prefix>-<tag>-XXXXXX` under the OS temp folder), all
+ * removed after the test file's tests; call it at the top level of a test file.
+ */
+export function tempDirs(prefix: string): (tag?: string) => string {
+  const made: string[] = [];
+  afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  return (tag) => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}${tag ? `-${tag}` : ''}-`));
+    made.push(d);
+    return d;
+  };
+}
+
+/** One request a mock hub answered. */
+export interface HubRequest {
+  method: string;
+  url: string;
+  auth: string | null;
+}
+
+/**
+ * A tiny Hugging Face Hub for one repository, speaking the two calls `downloadFileToCacheDir`
+ * makes (paths-info, resolve with byte ranges): pass `fetch` to the code under test, read
+ * `requests` afterwards. Files not in `files` are answered 404 EntryNotFound.
+ */
+export function mockHubFetch(repo: string, files: Record<string, string | Uint8Array>, commit: string): { fetch: typeof fetch; requests: HubRequest[] } {
+  const requests: HubRequest[] = [];
+  const esc = repo.replace(/[/.]/g, (c) => `\\${c}`);
+  const fetchImpl = (async (input: string | URL, init?: RequestInit) => {
+    const url = String(input);
+    const headers = new Headers(init?.headers);
+    requests.push({ method: init?.method ?? 'GET', url, auth: headers.get('Authorization') });
+    if (new RegExp(`/api/models/${esc}/paths-info/[^/]+$`).test(url)) {
+      const { paths } = JSON.parse(String(init!.body)) as { paths: string[] };
+      const out = paths
+        .filter((p) => files[p] !== undefined)
+        .map((p) => ({ type: 'file', path: p, oid: `oid-${p}`, size: Buffer.from(files[p]!).length, lastCommit: { id: commit, title: 't', date: new Date(0).toISOString() } }));
+      return new Response(JSON.stringify(out), { headers: { 'Content-Type': 'application/json' } });
+    }
+    const m = new RegExp(`/${esc}/resolve/[^/]+/(.+)$`).exec(url);
+    const body = m && files[m[1]!] !== undefined ? Buffer.from(files[m[1]!]!) : undefined;
+    if (!body) return new Response('nope', { status: 404, headers: { 'X-Error-Code': 'EntryNotFound' } });
+    const range = headers.get('Range');
+    const r = range ? /bytes=(\d+)-(\d*)/.exec(range) : null;
+    const a = r ? Number(r[1]) : 0;
+    const b = r && r[2] ? Number(r[2]) : body.length - 1;
+    return new Response(body.subarray(a, b + 1), {
+      status: r ? 206 : 200,
+      headers: { 'Content-Range': `bytes ${a}-${b}/${body.length}`, 'Content-Length': String(b - a + 1), ETag: `"oid-${m![1]}"` },
+    });
+  }) as typeof fetch;
+  return { fetch: fetchImpl, requests };
+}
+
+/** Runs `fn` with console.debug silenced (the hub client logs each download). */
+export async function withoutDebugLog<T>(fn: () => Promise<T>): Promise<T> {
+  const debug = console.debug;
+  console.debug = () => undefined;
+  try {
+    return await fn();
+  } finally {
+    console.debug = debug;
+  }
 }

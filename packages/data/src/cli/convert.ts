@@ -1,25 +1,9 @@
 /** `g2d-data convert`: any supported radiograph -> a grey PNG that looks right in an ordinary viewer. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError, intOption, type CliCommand } from '@g2d-ts/core';
+import { crc32 } from 'node:zlib';
+import { G2DError, intOption, writeFileAtomic, type CliCommand } from '@g2d-ts/core';
 import { encodeGrayPng, loadImage, type GrayImage } from '../image';
-import { writeFileAtomic } from '../cache';
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** Inserts an `sBIT` chunk (grey: one byte, the significant bits) right after IHDR. */
 export function withSbit(png: Uint8Array, significantBits: number): Uint8Array {
@@ -29,7 +13,7 @@ export function withSbit(png: Uint8Array, significantBits: number): Uint8Array {
   dv.setUint32(0, 1);
   chunk.set([0x73, 0x42, 0x49, 0x54], 4); // "sBIT"
   chunk[8] = significantBits;
-  dv.setUint32(9, crc32(chunk.subarray(4, 9)));
+  dv.setUint32(9, crc32(chunk.subarray(4, 9)) >>> 0);
   const out = new Uint8Array(png.length + chunk.length);
   out.set(png.subarray(0, ihdrEnd), 0);
   out.set(chunk, ihdrEnd);

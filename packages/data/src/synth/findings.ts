@@ -531,26 +531,20 @@ function drawDevice(ctx: DrawContext, p: FindingPlan): Drawn {
   return { mask, zone: p.device === 'pacemaker' || p.device === 'cvc_subclavian' ? 'upper' : 'central', detail };
 }
 
+const DRAWERS: Record<SynthFindingName, (ctx: DrawContext, p: FindingPlan) => Drawn> = {
+  opacity: drawOpacity,
+  effusion: drawEffusion,
+  pneumothorax: drawPneumothorax,
+  cardiomegaly: drawCardiomegaly,
+  nodule: drawNodule,
+  atelectasis: drawAtelectasis,
+  edema: drawEdema,
+  support_device: drawDevice,
+};
+
 /** Draw one planned finding; the mask is not yet clipped to the visible field. */
 export function drawFinding(ctx: DrawContext, p: FindingPlan): Drawn {
-  switch (p.name) {
-    case 'opacity':
-      return drawOpacity(ctx, p);
-    case 'effusion':
-      return drawEffusion(ctx, p);
-    case 'pneumothorax':
-      return drawPneumothorax(ctx, p);
-    case 'cardiomegaly':
-      return drawCardiomegaly(ctx);
-    case 'nodule':
-      return drawNodule(ctx, p);
-    case 'atelectasis':
-      return drawAtelectasis(ctx, p);
-    case 'edema':
-      return drawEdema(ctx, p);
-    case 'support_device':
-      return drawDevice(ctx, p);
-  }
+  return DRAWERS[p.name](ctx, p);
 }
 
 /** Zone of a lung-finding mask from where it was drawn (its centroid's relative height). */

@@ -13,8 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError } from '@g2d-ts/core';
-import { writeFileAtomic } from '../cache';
+import { G2DError, writeFileAtomic } from '@g2d-ts/core';
 import { encodeGrayPng } from '../image';
 import { SYNTH_FINDINGS, type SynthFindingName } from './findings';
 import { generateSynthetic, resolveSynthOptions, type SynthOptions } from './generate';

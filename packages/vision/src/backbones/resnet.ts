@@ -20,60 +20,41 @@ export interface ResNetConfig {
   inChannels?: number;
 }
 
-class BasicBlock extends Module {
-  static readonly expansion = 1;
-  readonly conv1: Conv2d;
-  readonly bn1: BatchNorm;
-  readonly conv2: Conv2d;
-  readonly bn2: BatchNorm;
-  readonly downsample?: Downsample;
-  constructor(inplanes: number, planes: number, stride: number, opts: ModuleOptions) {
-    super(opts);
-    const o = { rng: this.rng };
-    const init = 'kaiming_normal_fan_out' as const;
-    this.conv1 = this.addChild('conv1', new Conv2d(inplanes, planes, 3, { ...o, stride, padding: 1, bias: false, init }));
-    this.bn1 = this.addChild('bn1', new BatchNorm(planes, o));
-    this.conv2 = this.addChild('conv2', new Conv2d(planes, planes, 3, { ...o, padding: 1, bias: false, init }));
-    this.bn2 = this.addChild('bn2', new BatchNorm(planes, o));
-    if (stride !== 1 || inplanes !== planes) this.downsample = this.addChild('downsample', new Downsample(inplanes, planes, stride, o));
-  }
-  forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      let y = relu(this.bn1.forward(this.conv1.forward(x)));
-      y = this.bn2.forward(this.conv2.forward(y));
-      const id = this.downsample ? this.downsample.forward(x) : x;
-      return relu(tf.add(y, id)) as tf.Tensor4D;
-    });
-  }
+/** One conv → BN of a residual block: output channels, kernel size, whether it takes the block's stride. */
+interface ConvSpec {
+  out: number;
+  k: 1 | 3;
+  strided?: boolean;
 }
 
-class Bottleneck extends Module {
-  static readonly expansion = 4;
-  readonly conv1: Conv2d;
-  readonly bn1: BatchNorm;
-  readonly conv2: Conv2d;
-  readonly bn2: BatchNorm;
-  readonly conv3: Conv2d;
-  readonly bn3: BatchNorm;
+/** torchvision's two block kinds: BasicBlock (3x3, 3x3) and Bottleneck v1.5 (1x1, 3x3 with the stride, 1x1 ×4). */
+const BLOCKS: Record<ResNetConfig['block'], { expansion: number; convs(planes: number): ConvSpec[] }> = {
+  basic: { expansion: 1, convs: (planes) => [{ out: planes, k: 3, strided: true }, { out: planes, k: 3 }] },
+  bottleneck: { expansion: 4, convs: (planes) => [{ out: planes, k: 1 }, { out: planes, k: 3, strided: true }, { out: planes * 4, k: 1 }] },
+};
+
+/**
+ * A residual block with torchvision's names: conv<i> → bn<i> (ReLU between them), the input
+ * (or `downsample` of it) added before the last ReLU.
+ */
+class ResidualBlock extends Module {
+  private readonly layers: [Conv2d, BatchNorm][] = [];
   readonly downsample?: Downsample;
-  constructor(inplanes: number, planes: number, stride: number, opts: ModuleOptions) {
+  constructor(inplanes: number, stride: number, convs: ConvSpec[], opts: ModuleOptions) {
     super(opts);
     const o = { rng: this.rng };
-    const init = 'kaiming_normal_fan_out' as const;
-    const out = planes * 4;
-    this.conv1 = this.addChild('conv1', new Conv2d(inplanes, planes, 1, { ...o, bias: false, init }));
-    this.bn1 = this.addChild('bn1', new BatchNorm(planes, o));
-    this.conv2 = this.addChild('conv2', new Conv2d(planes, planes, 3, { ...o, stride, padding: 1, bias: false, init }));
-    this.bn2 = this.addChild('bn2', new BatchNorm(planes, o));
-    this.conv3 = this.addChild('conv3', new Conv2d(planes, out, 1, { ...o, bias: false, init }));
-    this.bn3 = this.addChild('bn3', new BatchNorm(out, o));
-    if (stride !== 1 || inplanes !== out) this.downsample = this.addChild('downsample', new Downsample(inplanes, out, stride, o));
+    let cin = inplanes;
+    convs.forEach((c, i) => {
+      const conv = new Conv2d(cin, c.out, c.k, { ...o, stride: c.strided ? stride : 1, padding: (c.k - 1) / 2, bias: false, init: 'kaiming_normal_fan_out' });
+      this.layers.push([this.addChild(`conv${i + 1}`, conv), this.addChild(`bn${i + 1}`, new BatchNorm(c.out, o))]);
+      cin = c.out;
+    });
+    if (stride !== 1 || inplanes !== cin) this.downsample = this.addChild('downsample', new Downsample(inplanes, cin, stride, o));
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = relu(this.bn1.forward(this.conv1.forward(x)));
-      y = relu(this.bn2.forward(this.conv2.forward(y)));
-      y = this.bn3.forward(this.conv3.forward(y));
+      const last = this.layers.length - 1;
+      const y = this.layers.reduce((h, [conv, bn], i) => (i < last ? relu(bn.forward(conv.forward(h))) : bn.forward(conv.forward(h))), x);
       const id = this.downsample ? this.downsample.forward(x) : x;
       return relu(tf.add(y, id)) as tf.Tensor4D;
     });
@@ -95,7 +76,7 @@ class Downsample extends Module {
 }
 
 class Stage extends Module {
-  readonly blocks: (BasicBlock | Bottleneck)[] = [];
+  readonly blocks: ResidualBlock[] = [];
   constructor(
     kind: 'basic' | 'bottleneck',
     inplanes: number,
@@ -107,9 +88,9 @@ class Stage extends Module {
     private readonly level = 0,
   ) {
     super(opts);
-    const B = kind === 'basic' ? BasicBlock : Bottleneck;
+    const { expansion, convs } = BLOCKS[kind];
     for (let i = 0; i < n; i++) {
-      this.blocks.push(this.addChild(String(i), new B(i === 0 ? inplanes : planes * B.expansion, planes, i === 0 ? stride : 1, { rng: this.rng })));
+      this.blocks.push(this.addChild(String(i), new ResidualBlock(i === 0 ? inplanes : planes * expansion, i === 0 ? stride : 1, convs(planes), { rng: this.rng })));
     }
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
@@ -125,6 +106,9 @@ class StemBlock {
   constructor(private readonly net: ResNet) {}
   trainableVariables(): tf.Variable[] {
     return [...this.net.conv1.trainableVariables(), ...this.net.bn1.trainableVariables()];
+  }
+  namedModules(): [string, Module][] {
+    return [...this.net.conv1.namedModules('conv1.'), ...this.net.bn1.namedModules('bn1.')];
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => relu(this.net.bn1.forward(this.net.conv1.forward(x))));

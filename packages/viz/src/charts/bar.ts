@@ -4,7 +4,7 @@
  * value labels, an optional reference line (chance level).
  */
 import { G2DError } from '@g2d-ts/core';
-import { checkSize, renderFrame, seriesColor, type Rect } from '../frame';
+import { chartSize, renderFrame, seriesColor, type Rect } from '../frame';
 import { linearAxis, scaler } from '../scale';
 import { escapeXml, num, textWidth } from '../util';
 
@@ -66,9 +66,7 @@ export function barChart(opts: BarChartOptions): string {
     bars.sort((a, b) => (a.value === null ? (b.value === null ? 0 : 1) : b.value === null ? -1 : dir * (a.value - b.value)));
   }
   const horizontal = !!opts.horizontal;
-  const width = opts.width ?? 640;
-  const height = opts.height ?? (horizontal ? Math.max(160, 90 + 26 * bars.length) : 360);
-  checkSize(width, height, 'barChart');
+  const { width, height } = chartSize(opts, 640, horizontal ? Math.max(160, 90 + 26 * bars.length) : 360, 'barChart');
 
   let lo = 0;
   let hi = 0;

@@ -3,7 +3,7 @@
  * compare (e.g. pixel intensities of two datasets, or of a preprocessing before/after).
  */
 import { G2DError } from '@g2d-ts/core';
-import { checkSize, renderFrame, seriesColor, type LegendItem } from '../frame';
+import { chartSize, renderFrame, seriesColor, type LegendItem } from '../frame';
 import { linearAxis, logAxis, scaler } from '../scale';
 import { escapeXml, num } from '../util';
 
@@ -75,9 +75,7 @@ export function histogram(values: ArrayLike<number>, bins: number, lo: number, h
 /** An SVG chart of overlaid step histograms (string). */
 export function histogramChart(opts: HistogramChartOptions): string {
   if (!opts || !Array.isArray(opts.series)) throw new G2DError('options.series must be an array of {name, values}', { source: 'histogramChart' });
-  const width = opts.width ?? 640;
-  const height = opts.height ?? 360;
-  checkSize(width, height, 'histogramChart');
+  const { width, height } = chartSize(opts, 640, 360, 'histogramChart');
   const bins = opts.bins ?? 50;
   if (!Number.isInteger(bins) || bins < 1 || bins > 10000) throw new G2DError(`must be an integer in [1, 10000], got ${JSON.stringify(bins)}`, { source: 'histogramChart: options.bins' });
   const normalize = opts.normalize ?? 'density';

@@ -4,7 +4,7 @@
  * of 100 000 steps stays a few kilobytes without losing its spikes.
  */
 import { G2DError } from '@g2d-ts/core';
-import { checkSize, renderFrame, seriesColor, type LegendItem, type Rect } from '../frame';
+import { chartSize, renderFrame, seriesColor, type LegendItem, type Rect } from '../frame';
 import { linearAxis, logAxis, scaler } from '../scale';
 import { checkRange, escapeXml, num } from '../util';
 
@@ -216,9 +216,7 @@ function checkDomain(d: unknown, name: string, log: boolean): [number, number] {
 /** An SVG line chart (string). Deterministic: same options, same bytes. */
 export function lineChart(opts: LineChartOptions): string {
   if (!opts || !Array.isArray(opts.series)) throw new G2DError('options.series must be an array of series', { source: 'lineChart' });
-  const width = opts.width ?? 640;
-  const height = opts.height ?? 360;
-  checkSize(width, height, 'lineChart');
+  const { width, height } = chartSize(opts, 640, 360, 'lineChart');
   const logY = !!opts.logY;
   const smoothing = opts.smoothing === undefined ? 0 : checkRange(opts.smoothing, 0, 0.999, 'lineChart: options.smoothing');
   const series = opts.series.map((s, i) => resolveSeries(s, i, logY));

@@ -3,7 +3,7 @@
  * curve's AUC. Long curves are thinned to points at least half a pixel apart.
  */
 import { G2DError } from '@g2d-ts/core';
-import { checkSize, renderFrame, seriesColor, type LegendItem } from '../frame';
+import { chartSize, renderFrame, seriesColor, type LegendItem } from '../frame';
 import { linearAxis, scaler } from '../scale';
 import { escapeXml, num } from '../util';
 
@@ -29,9 +29,7 @@ export interface RocChartOptions {
 /** An SVG ROC chart (string). */
 export function rocChart(opts: RocChartOptions): string {
   if (!opts || !Array.isArray(opts.curves)) throw new G2DError('options.curves must be an array of {name, fpr, tpr, auc}', { source: 'rocChart' });
-  const width = opts.width ?? 460;
-  const height = opts.height ?? 500;
-  checkSize(width, height, 'rocChart');
+  const { width, height } = chartSize(opts, 460, 500, 'rocChart');
   const digits = opts.digits ?? 3;
   const curves = opts.curves.map((c, i) => {
     const where = `rocChart: curves[${i}]`;
