@@ -79,6 +79,7 @@ const table = {};
 const lines = [];
 for (const [enc, label] of ROWS) {
   const cells = COLS.map(([proto]) => {
+    if (enc.startsWith('random') && proto === 'encdec') return 'n/a (no pretrained decoder)';
     const sel = runs.filter((r) => r.enc === enc && r.proto === proto).sort((a, b) => a.seed - b.seed);
     const s = stats(sel.map((r) => r.dice));
     const f = stats(sel.map((r) => r.diceForeground));
@@ -87,34 +88,26 @@ for (const [enc, label] of ROWS) {
   });
   lines.push(`| ${label} | ${cells.join(' | ')} |`);
 }
-const pre = {};
-for (const run of ['vla-ps', 'vla']) {
-  const f = path.join(out, `pretrain-${run}`, 'run.json');
-  if (fs.existsSync(f)) {
-    try {
-      const j = JSON.parse(fs.readFileSync(f, 'utf8'));
-      pre[run] = { steps: j.steps ?? j.result?.steps ?? null, seconds: j.seconds ?? j.runtime?.seconds ?? null };
-    } catch {
-      pre[run] = { unreadable: f };
-    }
-  }
-}
+// the checkpoints and settings table5a.sh recorded
+const inputsFile = path.join(out, 'inputs.txt');
+const inputs = fs.existsSync(inputsFile) ? fs.readFileSync(inputsFile, 'utf8').trim() : null;
 const trainImgs = [...new Set(runs.map((r) => r.trainImages))].join(', ');
 const testImgs = [...new Set(runs.map((r) => r.testImages))].join(', ');
 const md = [
   '# Table 5a in miniature (synthetic findings, 1 % labels)',
   '',
-  `Test mean Dice ×100 (per image at 0.5, empty/empty = 1), mean ± sample std over seeds; "fg" = the mean over test images that have a finding. Training images per run: ${trainImgs || '—'}; test images: ${testImgs || '—'}. Produced by \`bash tools/ablation/table5a.sh\` (this file: \`node tools/ablation/table5a-aggregate.mjs ${out}\`).`,
+  `Test mean Dice ×100 (per image at 0.5, empty/empty = 1), mean ± sample std over seeds; "fg" = the mean over test images that have a finding. Training images per run: ${trainImgs || '—'}; test images: ${testImgs || '—'}. Produced by \`VLA_PS=<checkpoint> VLA=<checkpoint> bash tools/ablation/table5a.sh\` (this file: \`node tools/ablation/table5a-aggregate.mjs ${out}\`).`,
   '',
   `| pretraining | ${COLS.map((c) => c[1]).join(' | ')} |`,
   `|---|${COLS.map(() => '---:').join('|')}|`,
   ...lines,
   '',
+  ...(inputs ? ['## Inputs', '', '```', inputs, '```', ''] : []),
   '## Runs',
   '',
   ...runs.map((r) => `- \`${r.results}\`: Dice ${r.dice === null ? '—' : (100 * r.dice).toFixed(2)} (fg ${r.diceForeground === null ? '—' : (100 * r.diceForeground).toFixed(2)}, validation ${r.valDice === null ? '—' : (100 * r.valDice).toFixed(2)}), encoder ${r.frozen ? 'frozen' : 'trained'}, ${r.seconds === null ? '?' : r.seconds.toFixed(0)} s`),
   '',
 ].join('\n');
 writeAtomic(path.join(out, 'table5a.md'), md);
-writeAtomic(path.join(out, 'table5a.json'), JSON.stringify({ table, runs, pretraining: pre }, null, 1) + '\n');
+writeAtomic(path.join(out, 'table5a.json'), JSON.stringify({ table, runs, inputs }, null, 1) + '\n');
 process.stdout.write(md);

@@ -7,47 +7,15 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ItemRef } from '@g2d-ts/data';
-import {
-  cacheDirs,
-  classificationMetrics,
-  extractFeatures,
-  fractionLabel,
-  imageName,
-  loadEvalData,
-  loadImages,
-  outputDir,
-  paperTableMarkdown,
-  PhaseTimer,
-  perClassBarSvg,
-  positives,
-  resolveEncoder,
-  rocSvg,
-  splitSizes,
-  toInputTensor,
-  trainingCurvesSvg,
-  transformFor,
-  transformKey,
-  writeJson,
-  writePredictionsCsv,
-  writeResultsJson,
-  writeResultsMd,
-  writeSvg,
-  type ClassificationMetrics,
-  type EncoderInfo,
-} from '@g2d-ts/eval';
+import { cacheDirs, classificationMetrics, extractFeatures, fractionLabel, imageName, loadEvalData, loadImages, paperTableMarkdown, PhaseTimer, perClassBarSvg, positives, resultsData, startEvalRun, rocSvg, splitSizes, toInputTensor, trainingCurvesSvg, transformKey, writeJson, writePredictionsCsv, writeResultsJson, writeResultsMd, writeSvg, type ClassificationMetrics, type EncoderInfo, type EvalRunOptions, type EvalTransform } from '@g2d-ts/eval';
 import { FineTuneClassifier, LinearClassifier } from '@g2d-ts/heads';
 import type { G2DModel } from '@g2d-ts/model';
 import { saveModel } from '@g2d-ts/nn';
 import type { ClassificationConfig } from './config';
 import { bceWithLogits, trainLoop, type LoopResult } from './train-loop';
 
-export interface RunContext {
-  cwd: string;
-  backend: string;
-  log: (line: string) => void;
-  /** default checkpoint override (tests: null = never the demo checkpoint) */
-  defaultCheckpoint?: string | null;
-}
+/** What the run gets from its command (@g2d-ts/eval's `EvalRunOptions`). */
+export type RunContext = EvalRunOptions;
 
 export interface RunResult {
   out: string;
@@ -104,13 +72,9 @@ async function validation(n: number, labels: number[][], classes: string[], batc
 }
 
 export async function runClassification(cfg: ClassificationConfig, ctx: RunContext): Promise<RunResult> {
-  const timer = new PhaseTimer();
   const log = ctx.log;
-  const out = outputDir('eval-classification', cfg, ctx.cwd, cfg.protocol);
+  const { timer, out, model, info, t } = await startEvalRun('eval-classification', cfg, ctx, { protocol: cfg.protocol });
   const caches = cacheDirs(cfg, ctx.cwd);
-  const { model, info } = await timer.time('encoder', () =>
-    resolveEncoder(cfg.encoder, { cwd: ctx.cwd, preset: cfg.encoderPreset, seed: cfg.encoderSeed, log, defaultCheckpoint: ctx.defaultCheckpoint }),
-  );
   try {
     const { data, splits } = await timer.time('data', () => loadEvalData(cfg, { log }));
     const classes = data.classes;
@@ -119,17 +83,11 @@ export async function runClassification(cfg: ClassificationConfig, ctx: RunConte
       `[eval] ${data.displayName}: ${classes.length} classes; train ${sizes.train!.images} images (${fractionLabel(cfg.fraction)} of ${sizes.trainFull!.images}), ` +
         `val ${sizes.val!.images}, test ${sizes.test!.images} (${splits.source})`,
     );
-    const t = transformFor(model.config);
     const yTrain = labelMatrix(splits.train);
     const yVal = labelMatrix(splits.val);
     const yTest = labelMatrix(splits.test);
-    let probs: number[][];
-    let loop: LoopResult;
-    if (cfg.protocol === 'linear') {
-      ({ probs, loop } = await linearProbe(cfg, ctx, model, info, data.identity, splits, { yTrain, yVal, classes }, t, caches, timer, out));
-    } else {
-      ({ probs, loop } = await fineTune(cfg, ctx, model, data.identity, splits, { yTrain, yVal, classes }, t, caches, timer));
-    }
+    const inputs: ProtocolInputs = { cfg, ctx, model, info, dataset: data.identity, splits, y: { yTrain, yVal, classes }, t, caches, timer, out };
+    const { probs, loop } = cfg.protocol === 'linear' ? await linearProbe(inputs) : await fineTune(inputs);
     const metrics = classificationMetrics(probs, yTest, classes);
     const rows = splits.test.map((it, i) => ({ image: imageName(it), scores: probs[i]!, labels: yTest[i]! }));
     writePredictionsCsv(out, classes, rows);
@@ -146,19 +104,11 @@ export async function runClassification(cfg: ClassificationConfig, ctx: RunConte
       protocol: cfg.protocol,
       config: cfg,
       encoder: info,
-      data: {
-        dataset: cfg.dataset,
-        displayName: data.displayName,
-        test: cfg.test,
-        classes,
-        fraction: cfg.fraction,
-        seed: cfg.seed,
-        splitSource: splits.source,
-        sizes,
+      data: resultsData(cfg, { displayName: data.displayName, classes, splitSource: splits.source, sizes }, {
         dropped: data.dropped,
         positives: { train: positives(splits.train, classes), val: positives(splits.val, classes), test: positives(splits.test, classes) },
         transform: transformKey(t),
-      },
+      }),
       runtime: { seconds, cpuSeconds: timer.cpuSeconds, backend: ctx.backend, phases: timer.phases },
       training,
       metrics,
@@ -171,21 +121,23 @@ export async function runClassification(cfg: ClassificationConfig, ctx: RunConte
   }
 }
 
-type Labels = { yTrain: number[][]; yVal: number[][]; classes: string[] };
+/** What a protocol (linear probe, fine-tuning) trains and tests on. */
+interface ProtocolInputs {
+  cfg: ClassificationConfig;
+  ctx: RunContext;
+  model: G2DModel;
+  info: EncoderInfo;
+  /** the dataset's identity (cache key) */
+  dataset: string;
+  splits: { train: ItemRef[]; val: ItemRef[]; test: ItemRef[] };
+  y: { yTrain: number[][]; yVal: number[][]; classes: string[] };
+  t: EvalTransform;
+  caches: ReturnType<typeof cacheDirs>;
+  timer: PhaseTimer;
+  out: string;
+}
 
-async function linearProbe(
-  cfg: ClassificationConfig,
-  ctx: RunContext,
-  model: G2DModel,
-  info: EncoderInfo,
-  dataset: string,
-  splits: { train: ItemRef[]; val: ItemRef[]; test: ItemRef[] },
-  y: Labels,
-  t: ReturnType<typeof transformFor>,
-  caches: ReturnType<typeof cacheDirs>,
-  timer: PhaseTimer,
-  out: string,
-): Promise<{ probs: number[][]; loop: LoopResult }> {
+async function linearProbe({ cfg, ctx, model, info, dataset, splits, y, t, caches, timer, out }: ProtocolInputs): Promise<{ probs: number[][]; loop: LoopResult }> {
   const feats = await timer.time('features', async () => {
     const all = [...splits.train, ...splits.val, ...splits.test];
     const r = await extractFeatures({
@@ -244,17 +196,7 @@ async function linearProbe(
   }
 }
 
-async function fineTune(
-  cfg: ClassificationConfig,
-  ctx: RunContext,
-  model: G2DModel,
-  dataset: string,
-  splits: { train: ItemRef[]; val: ItemRef[]; test: ItemRef[] },
-  y: Labels,
-  t: ReturnType<typeof transformFor>,
-  caches: ReturnType<typeof cacheDirs>,
-  timer: PhaseTimer,
-): Promise<{ probs: number[][]; loop: LoopResult }> {
+async function fineTune({ cfg, ctx, model, dataset, splits, y, t, caches, timer }: ProtocolInputs): Promise<{ probs: number[][]; loop: LoopResult }> {
   const imgs = await timer.time('images', async () => {
     const load = (items: ItemRef[]) => loadImages(items, t, { cacheDir: caches.images, dataset });
     return { train: await load(splits.train), val: await load(splits.val), test: await load(splits.test) };

@@ -6,27 +6,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runCli } from '@g2d-ts/core';
 import { rocAuc } from '@g2d-ts/metrics';
-import { saveMicroModel } from '@g2d-ts/eval/testing';
+import { cliRunner, microModelFixture } from '@g2d-ts/eval/testing';
 import { spec } from '../src/main';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const PY = path.join(ROOT, '.venv-ref', 'bin', 'python');
 
-async function run(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(spec, argv, { stdout, stderr, cwd });
-  return { code, out, err };
-}
+const run = cliRunner(spec);
 
 function readCsv(file: string): { header: string[]; rows: string[][] } {
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
@@ -34,40 +22,33 @@ function readCsv(file: string): { header: string[]; rows: string[][] } {
 }
 
 describe('g2d-eval-classification', () => {
-  let dir: string;
-  let encoder: string;
-  const common = () => ['--encoder', encoder, '--dataset', 'synthetic', '--set', 'data.synthetic.count=30', '--set', 'data.synthetic.size=64', '--cache-dir', path.join(dir, 'cache')];
-
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-eval-cls-'));
-    encoder = await saveMicroModel(path.join(dir, 'model'));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fx = microModelFixture('g2d-eval-cls-');
+  const common = () => ['--encoder', fx.encoder, '--dataset', 'synthetic', '--set', 'data.synthetic.count=30', '--set', 'data.synthetic.size=64', '--cache-dir', path.join(fx.dir, 'cache')];
 
   it('usage errors exit 2 and name the option; config errors exit 1 and name the key', async () => {
-    const help = await run(['--help'], dir);
+    const help = await run(['--help'], fx.dir);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/--protocol linear\|finetune/);
     expect(help.out).toMatch(/--fraction F/);
-    const unknown = await run(['--fractoin', '0.1'], dir);
+    const unknown = await run(['--fractoin', '0.1'], fx.dir);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown option --fractoin \(did you mean --fraction\?\)/);
-    const proto = await run(['--protocol', 'svm'], dir);
+    const proto = await run(['--protocol', 'svm'], fx.dir);
     expect(proto.code).toBe(2);
     expect(proto.err).toMatch(/^g2d-eval-classification: option --protocol must be one of linear, finetune, got "svm"/);
-    const frac = await run(['--fraction', '5'], dir);
+    const frac = await run(['--fraction', '5'], fx.dir);
     expect(frac.code).toBe(2);
-    const key = await run([...common(), '--set', 'train.epochz=3'], dir);
+    const key = await run([...common(), '--set', 'train.epochz=3'], fx.dir);
     expect(key.code).toBe(1);
     expect(key.err).toMatch(/train: Unrecognized key\(s\) in object: 'epochz'/);
-    const data = await run([...common(), '--dataset', `nih-cxr14:${path.join(dir, 'missing')}`], dir);
+    const data = await run([...common(), '--dataset', `nih-cxr14:${path.join(fx.dir, 'missing')}`], fx.dir);
     expect(data.code).toBe(1);
     expect(data.err).toMatch(/missing: dataset folder not found/);
   });
 
   it('linear probe: writes the results files; results.json AUCs are exactly what predictions.csv gives', async () => {
-    const out = path.join(dir, 'linear');
-    const r = await run([...common(), '--set', 'train.epochs=4', '--seed', '1', '--out', out], dir);
+    const out = path.join(fx.dir, 'linear');
+    const r = await run([...common(), '--set', 'train.epochs=4', '--seed', '1', '--out', out], fx.dir);
     expect(r.err).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/test AUC per class \(\d+ images\)/);
@@ -119,16 +100,16 @@ describe('g2d-eval-classification', () => {
   });
 
   it('a second run reads every feature from the cache; another seed changes the training subset', async () => {
-    const r = await run([...common(), '--set', 'train.epochs=2', '--fraction', '0.1', '--seed', '2', '--out', path.join(dir, 'again')], dir);
+    const r = await run([...common(), '--set', 'train.epochs=2', '--fraction', '0.1', '--seed', '2', '--out', path.join(fx.dir, 'again')], fx.dir);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/features: \d+ cached, 0 computed/);
-    const res = JSON.parse(fs.readFileSync(path.join(dir, 'again', 'results.json'), 'utf8'));
+    const res = JSON.parse(fs.readFileSync(path.join(fx.dir, 'again', 'results.json'), 'utf8'));
     expect(res.data.sizes.train.images).toBeLessThan(res.data.sizes.trainFull.images);
   });
 
   it('fine-tuning trains the encoder and the head (separate learning rates) and writes the same files', async () => {
-    const out = path.join(dir, 'ft');
-    const r = await run([...common(), '--protocol', 'finetune', '--set', 'train.epochs=1', '--set', 'train.batchSize=8', '--set', 'train.headLr=0.001', '--out', out], dir);
+    const out = path.join(fx.dir, 'ft');
+    const r = await run([...common(), '--protocol', 'finetune', '--set', 'train.epochs=1', '--set', 'train.batchSize=8', '--set', 'train.headLr=0.001', '--out', out], fx.dir);
     expect(r.err).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));

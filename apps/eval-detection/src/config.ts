@@ -5,7 +5,7 @@
  * rate are sized for a CPU run.
  */
 import { z } from 'zod';
-import { CommonConfigShape } from '@g2d-ts/eval';
+import { CommonConfigShape, fitRecipeShape } from '@g2d-ts/eval';
 
 const DataSchema = CommonConfigShape.data
   .removeDefault()
@@ -43,22 +43,8 @@ export const DetConfigSchema = z
       })
       .strict()
       .default({}),
-    train: z
-      .object({
-        epochs: z.number().int().positive().default(30),
-        batchSize: z.number().int().positive().default(16),
-        lr: z.number().positive().default(5e-4),
-        weightDecay: z.number().min(0).default(1e-6),
-        scheduler: z.enum(['cosine', 'constant']).default('cosine'),
-        warmupSteps: z.number().int().min(0).default(0),
-        minLr: z.number().min(0).default(1e-6),
-        /** keep the epoch with the best validation mAP ('best-val') or the last one */
-        select: z.enum(['best-val', 'last']).default('best-val'),
-        valEvery: z.number().int().positive().default(2),
-        maxSteps: z.number().int().positive().optional(),
-      })
-      .strict()
-      .default({}),
+    /** the training recipe (AdamW; keeps the epoch with the best validation mAP by default) */
+    train: z.object(fitRecipeShape({ epochs: 30, batchSize: 16, lr: 5e-4, valEvery: 2 })).strict().default({}),
     output: z
       .object({
         /** overlay images for this many test images (spread over the test set) */

@@ -8,10 +8,10 @@
  *   g2d-eval-detection aggregate --grid apps/eval-detection/eval-grid.json
  */
 import * as path from 'node:path';
-import { initBackend, packageVersion, runBin, type CliArgs, type CliContext, type CliSpec } from '@g2d-ts/core';
-import { COMMON_OPTIONS, gridAggregateCommand, parseCommonFlags, resolveEvalConfig } from '@g2d-ts/eval';
-import { DetConfigSchema } from './config';
-import { runDetection } from './run';
+import { runBin, type CliContext, type CliSpec } from '@g2d-ts/core';
+import { evalAppSpec } from '@g2d-ts/eval';
+import { DetConfigSchema, type DetConfig } from './config';
+import { runDetection, type DetRunResult } from './run';
 
 export const DEMO_DEFAULTS = {
   dataset: 'synthetic',
@@ -19,18 +19,6 @@ export const DEMO_DEFAULTS = {
   train: { epochs: 10 },
   output: { overlays: 8 },
 };
-
-async function run(a: CliArgs, ctx: CliContext, defaults: Record<string, unknown>): Promise<number> {
-  const flags = parseCommonFlags(a.values, ctx.cwd);
-  const cfg = resolveEvalConfig(DetConfigSchema, defaults, flags);
-  const log = (l: string) => ctx.err(`${l}\n`);
-  const backend = await initBackend({ log });
-  const r = await runDetection(cfg, { cwd: ctx.cwd, log, backend: backend.backend });
-  ctx.out(`mAP (IoU ${cfg.det.iouThresholds[0]}–${cfg.det.iouThresholds.at(-1)}) ${(100 * r.map).toFixed(2)} on ${r.testImages} test images\n`);
-  for (const [c, v] of Object.entries(r.perClass)) ctx.out(`  ${c.padEnd(20)} ${v === null ? '—' : (100 * v).toFixed(2)}\n`);
-  ctx.out(`results: ${path.join(r.out, 'results.json')}\n  ${path.join(r.out, 'results.md')}\n  ${path.join(r.out, 'predictions.csv')}\n`);
-  return 0;
-}
 
 const DETAILS = `Datasets (--dataset / --test ADAPTER:DIR): nih-cxr14 (expert boxes, bbox.csv; 8 classes), rsna-pneumonia
 (one class), object-cxr (one class), synthetic (default; the finding boxes). Images without any box annotation are
@@ -40,21 +28,14 @@ batch 16, k-means anchors, GIoU box loss, NMS 0.5, mAP over IoU 0.4–0.75, best
 Outputs in --out: results.json, results.md, predictions.csv (image, class, score, x1, y1, x2, y2 in the stored
 image's pixels), overlays/, overlays.png, overlays.html, training.svg, metrics.jsonl.`;
 
-export const spec: CliSpec = {
-  name: 'g2d-eval-detection',
-  version: packageVersion(__dirname, '@g2d-ts/app-eval-detection'),
-  summary: 'detection evaluation: a YOLOv3-style head on frozen C3–C5 features',
-  defaultCommand: 'run',
-  commands: {
-    run: { summary: 'train the head and evaluate on one dataset × fraction × seed', options: { ...COMMON_OPTIONS }, details: DETAILS, run: (a, ctx) => run(a, ctx, {}) },
-    demo: {
-      summary: 'the synthetic default with a short schedule (minutes on 2 CPU cores)',
-      options: { ...COMMON_OPTIONS },
-      details: `Same as run with ${JSON.stringify(DEMO_DEFAULTS)} as defaults (flags and --set still apply).`,
-      run: (a, ctx) => run(a, ctx, DEMO_DEFAULTS),
-    },
-    aggregate: gridAggregateCommand('Detection grid'),
-  },
-};
+/** The summary on stdout. */
+function report(r: DetRunResult, cfg: DetConfig, ctx: CliContext): void {
+  ctx.out(`mAP (IoU ${cfg.det.iouThresholds[0]}–${cfg.det.iouThresholds.at(-1)}) ${(100 * r.map).toFixed(2)} on ${r.testImages} test images\n`);
+  for (const [c, v] of Object.entries(r.perClass)) ctx.out(`  ${c.padEnd(20)} ${v === null ? '—' : (100 * v).toFixed(2)}\n`);
+  ctx.out(`results: ${path.join(r.out, 'results.json')}\n  ${path.join(r.out, 'results.md')}\n  ${path.join(r.out, 'predictions.csv')}\n`);
+}
+
+const APP = { name: 'g2d-eval-detection', packageName: '@g2d-ts/app-eval-detection', dir: __dirname, summary: 'detection evaluation: a YOLOv3-style head on frozen C3–C5 features', gridTitle: 'Detection grid' };
+export const spec: CliSpec = evalAppSpec({ ...APP, schema: DetConfigSchema, execute: runDetection, report, run: { summary: 'train the head and evaluate on one dataset × fraction × seed', details: DETAILS }, demo: { summary: 'the synthetic default with a short schedule (minutes on 2 CPU cores)', defaults: DEMO_DEFAULTS } });
 
 if (require.main === module) runBin(spec);

@@ -12,43 +12,13 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng, type RawTensor } from '@g2d-ts/core';
 import type { ItemRef } from '@g2d-ts/data';
-import {
-  denseTestDataset,
-  boxToInput,
-  boxToStored,
-  cacheDirs,
-  csvField,
-  fractionLabel,
-  loadDataset,
-  loadDenseItem,
-  makeSplits,
-  outputDir,
-  paperTableMarkdown,
-  PhaseTimer,
-  resolveEncoder,
-  splitSizes,
-  transformFor,
-  transformKey,
-  writeFileAtomicSync,
-  writeJson,
-  writeResultsJson,
-  writeResultsMd,
-  writeText,
-  type DenseItem,
-  type LoadedDataset,
-} from '@g2d-ts/eval';
+import { boxToInput, fitScheduler, boxToStored, cacheDirs, csvField, denseSplits, fractionLabel, loadDenseData, loadDenseItem, paperTableMarkdown, resultsData, startEvalRun, transformKey, writeFileAtomicSync, writeJson, writeResultsJson, writeResultsMd, writeText, type DenseItem, type EvalRunOptions, type LoadedDataset } from '@g2d-ts/eval';
 import { defaultAnchors, kmeansAnchors, YoloDetectionHead, type Anchor, type Detection, type DetectionTarget, type BoxXYXY } from '@g2d-ts/heads';
 import { averagePrecision } from '@g2d-ts/metrics';
-import { AdamW, ConstantLR, fit, Progress, WarmupCosine, type LrScheduler } from '@g2d-ts/train';
+import { AdamW, fit, Progress } from '@g2d-ts/train';
 import { drawBox, encodePng, fitRgba, grayImageToRgba, htmlPage, imageGrid, lineChart, markdownTable, tile, type Rgba } from '@g2d-ts/viz';
 import type { DetConfig } from './config';
 import { levelTensors, pyramidFeatures, pyramidLayout, type PyramidLayout } from './features';
-
-export interface RunOptions {
-  cwd: string;
-  log: (line: string) => void;
-  backend: string;
-}
 
 export interface DetRunResult {
   out: string;
@@ -165,22 +135,15 @@ function sampleIndices(n: number, k: number): number[] {
   return Array.from({ length: m }, (_, i) => Math.floor(((i + 0.5) * n) / m));
 }
 
-export async function runDetection(cfg: DetConfig, opts: RunOptions): Promise<DetRunResult> {
-  const timer = new PhaseTimer();
+export async function runDetection(cfg: DetConfig, opts: EvalRunOptions): Promise<DetRunResult> {
   const log = opts.log;
-  const out = outputDir('eval-detection', cfg, opts.cwd);
-  log(`[detection] outputs in ${out}`);
-  const { model, info } = await timer.time('encoder', () => resolveEncoder(cfg.encoder, { cwd: opts.cwd, preset: cfg.encoderPreset, seed: cfg.encoderSeed, log }));
-  const t = transformFor(model.config);
+  const { timer, out, model, info, t } = await startEvalRun('eval-detection', cfg, opts, { tag: 'detection' });
   const layout = pyramidLayout(model, t.size);
   const caches = cacheDirs(cfg, opts.cwd);
 
   // data
-  const loadOne = (spec: string) => withBoxes(loadDataset(spec, { onError: cfg.data.onError, synthetic: cfg.data.synthetic, adapter: cfg.data.adapter, requireLabels: false, log }), log);
-  const data = loadOne(cfg.dataset);
-  const test = cfg.test ? loadOne(cfg.test) : undefined;
-  const splits = makeSplits(data, test && denseTestDataset(test, data), { splitSeed: cfg.data.splitSeed, ratios: cfg.data.ratios, fraction: cfg.fraction, seed: cfg.seed, useDatasetSplit: cfg.data.useDatasetSplit });
-  const sizes = splitSizes(splits);
+  const { data, test } = loadDenseData(cfg, { log, keep: (d) => withBoxes(d, log) });
+  const { splits, sizes } = denseSplits(cfg, data, test);
   const single = useSingleClass(data.spec.adapter, cfg);
   const labels = [...new Set(data.index.items.flatMap((it) => (it.boxes ?? []).map((b) => b.label ?? SINGLE)))].sort();
   const classes = single ? [SINGLE] : labels.length ? labels : [SINGLE];
@@ -239,8 +202,7 @@ export async function runDetection(cfg: DetConfig, opts: RunOptions): Promise<De
   const total = Math.min(T.maxSteps ?? Infinity, perEpoch * T.epochs);
   const vars = head.namedVariables();
   const optimizer = new AdamW(vars, { lr: T.lr, weightDecay: T.weightDecay });
-  const scheduler: LrScheduler =
-    T.scheduler === 'cosine' ? new WarmupCosine({ baseLr: T.lr, warmupSteps: Math.min(T.warmupSteps, total), totalSteps: Math.max(1, total), etaMin: T.minLr }) : new ConstantLR({ baseLr: T.lr, warmupSteps: T.warmupSteps });
+  const scheduler = fitScheduler(T, total);
   const lossCurve: { epoch: number; step: number; loss: number }[] = [];
   const valCurve: { epoch: number; step: number; map: number }[] = [];
   let best: { epoch: number; map: number; state: Map<string, RawTensor> } | null = null;
@@ -350,19 +312,11 @@ export async function runDetection(cfg: DetConfig, opts: RunOptions): Promise<De
     protocol: 'yolov3-frozen-c3c5',
     config: cfg,
     encoder: { ...info, frozen: true },
-    data: {
-      dataset: cfg.dataset,
-      displayName: data.displayName,
-      test: cfg.test,
-      classes,
-      fraction: cfg.fraction,
-      seed: cfg.seed,
-      splitSource: splits.source,
-      sizes,
+    data: resultsData(cfg, { displayName: data.displayName, classes, splitSource: splits.source, sizes }, {
       boxes: { train: nBoxes(train), val: nBoxes(val), test: metrics.groundTruthBoxes },
       leftOut: data.dropped + (test?.dropped ?? 0),
       transform: transformKey(t),
-    },
+    }),
     head: { anchors, anchorNote, numClasses: classes.length, params: vars.size },
     runtime: { seconds: timer.seconds, backend: opts.backend, phases: timer.phases, steps: res.steps },
     metrics,

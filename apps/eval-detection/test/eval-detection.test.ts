@@ -5,29 +5,15 @@
  * (read independently), the feature cache, and the CLI's errors.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import * as tf from '@tensorflow/tfjs';
-import { runCli } from '@g2d-ts/core';
-import { testBackends } from '@g2d-ts/core/testing';
 import { loadSyntheticItem } from '@g2d-ts/data';
 import { loadDataset } from '@g2d-ts/eval';
-import { saveMicroModel } from '@g2d-ts/eval/testing';
+import { cliRunner, microModelFixture } from '@g2d-ts/eval/testing';
 import type { BoxXYXY, Detection } from '@g2d-ts/heads';
 import { spec } from '../src/main';
 import { detectionAp } from '../src/run';
 
-async function run(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(spec, argv, { stdout, stderr, cwd });
-  return { code, out, err };
-}
+const run = cliRunner(spec);
 
 describe('detectionAp', () => {
   const gt = [[{ box: [0, 0, 10, 10] as BoxXYXY, cls: 0 }], [{ box: [5, 5, 25, 25] as BoxXYXY, cls: 1 }], []];
@@ -50,34 +36,25 @@ describe('detectionAp', () => {
 });
 
 describe('g2d-eval-detection', () => {
-  let dir: string;
-  let encoder: string;
-  const backend = testBackends().includes('tensorflow') ? 'tensorflow' : 'cpu';
+  const fx = microModelFixture('g2d-eval-det-', { native: true });
   const SYNTH = ['--dataset', 'synthetic', '--set', 'data.synthetic.count=30', '--set', 'data.synthetic.size=64', '--set', 'data.synthetic.seed=2'];
 
-  beforeAll(async () => {
-    await tf.setBackend(backend);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-eval-det-'));
-    encoder = await saveMicroModel(path.join(dir, 'model'));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
   it('usage and config errors name the option or key', async () => {
-    const unknown = await run(['--encdoer', 'x'], dir);
+    const unknown = await run(['--encdoer', 'x'], fx.dir);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown option --encdoer \(did you mean --encoder\?\)/);
-    const bad = await run([...SYNTH, '--encoder', encoder, '--set', 'det.anchors=magic', '--out', path.join(dir, 'bad')], dir);
+    const bad = await run([...SYNTH, '--encoder', fx.encoder, '--set', 'det.anchors=magic', '--out', path.join(fx.dir, 'bad')], fx.dir);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/det\.anchors/);
-    const missing = await run(['--dataset', `nih-cxr14:${path.join(dir, 'nope')}`, '--encoder', encoder, '--out', path.join(dir, 'bad')], dir);
+    const missing = await run(['--dataset', `nih-cxr14:${path.join(fx.dir, 'nope')}`, '--encoder', fx.encoder, '--out', path.join(fx.dir, 'bad')], fx.dir);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/nope/);
   });
 
   it('trains the head, writes predictions.csv in stored pixels whose mAP is the reported one, and caches the features', async () => {
-    const out = path.join(dir, 'run');
-    const args = [...SYNTH, '--encoder', encoder, '--set', 'train.epochs=2', '--set', 'train.batchSize=8', '--set', 'output.overlays=2', '--cache-dir', path.join(dir, 'cache')];
-    const r = await run([...args, '--out', out], dir);
+    const out = path.join(fx.dir, 'run');
+    const args = [...SYNTH, '--encoder', fx.encoder, '--set', 'train.epochs=2', '--set', 'train.batchSize=8', '--set', 'output.overlays=2', '--cache-dir', path.join(fx.dir, 'cache')];
+    const r = await run([...args, '--out', out], fx.dir);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^mAP \(IoU 0\.4–0\.75\) \d+\.\d\d on \d+ test images/);
     expect(r.err).toMatch(/computing \d+ \(C3–C5/);
@@ -104,7 +81,7 @@ describe('g2d-eval-detection', () => {
     expect(ap.map).toBeCloseTo(res.metrics.map, 12);
     expect(ap.perClass).toEqual(res.metrics.perClass);
     // a second seed reads every feature row from the cache
-    const again = await run([...args, '--seed', '1', '--set', 'train.epochs=1', '--out', path.join(dir, 'run2')], dir);
+    const again = await run([...args, '--seed', '1', '--set', 'train.epochs=1', '--out', path.join(fx.dir, 'run2')], fx.dir);
     expect(again.code).toBe(0);
     expect(again.err).not.toMatch(/computing/);
     expect(again.err).toMatch(/feature rows from the cache/);

@@ -7,25 +7,12 @@
  *   g2d-eval-grounding demo [--out DIR]        the synthetic default
  */
 import * as path from 'node:path';
-import { initBackend, packageVersion, runBin, type CliArgs, type CliContext, type CliSpec } from '@g2d-ts/core';
-import { COMMON_OPTIONS, gridAggregateCommand, parseCommonFlags, resolveEvalConfig } from '@g2d-ts/eval';
-import { GroundConfigSchema } from './config';
-import { runGrounding } from './run';
+import { runBin, type CliContext, type CliSpec } from '@g2d-ts/core';
+import { evalAppSpec } from '@g2d-ts/eval';
+import { GroundConfigSchema, type GroundConfig } from './config';
+import { runGrounding, type GroundRunResult } from './run';
 
 export const DEMO_DEFAULTS = { dataset: 'synthetic', data: { synthetic: { count: 120 } }, output: { overlays: 8 } };
-
-async function run(a: CliArgs, ctx: CliContext, defaults: Record<string, unknown>): Promise<number> {
-  const flags = parseCommonFlags(a.values, ctx.cwd);
-  const cfg = resolveEvalConfig(GroundConfigSchema, defaults, flags);
-  const log = (l: string) => ctx.err(`${l}\n`);
-  const backend = await initBackend({ log });
-  const r = await runGrounding(cfg, { cwd: ctx.cwd, log, backend: backend.backend });
-  const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '—');
-  ctx.out(`${r.cases} cases: pointing ${pct(r.overall.pointing)} (chance ${pct(r.overall.chance)}), IoU ${pct(r.overall.iou)}, Dice ${pct(r.overall.dice)}\n`);
-  for (const [f, m] of Object.entries(r.perFinding)) ctx.out(`  ${f.padEnd(20)} n=${String(m.n).padStart(4)}  pointing ${pct(m.pointing)} (chance ${pct(m.chance)})  IoU ${pct(m.iou)}  Dice ${pct(m.dice)}\n`);
-  ctx.out(`results: ${path.join(r.out, 'results.json')}\n  ${path.join(r.out, 'results.md')}\n  ${path.join(r.out, 'overlays.png')}\n`);
-  return 0;
-}
 
 const DETAILS = `Datasets (--dataset / --test ADAPTER:DIR): nih-cxr14 (expert boxes by finding), rsna-pneumonia (boxes),
 siim-acr (pneumothorax masks), synthetic (default; exact finding masks). Prompts: the positive prompts of the
@@ -34,21 +21,15 @@ Every image is evaluated by default (--set grounding.split=test: the held-out sp
 is the min-max normalised map at or above grounding.threshold (0.5).
 Outputs in --out: results.json, results.md, per_case.csv, overlays/, overlays.png, overlays.html, pointing.svg.`;
 
-export const spec: CliSpec = {
-  name: 'g2d-eval-grounding',
-  version: packageVersion(__dirname, '@g2d-ts/app-eval-grounding'),
-  summary: 'zero-shot grounding: prompt-to-patch similarity maps vs boxes / masks',
-  defaultCommand: 'run',
-  commands: {
-    run: { summary: 'evaluate grounding on one dataset', options: { ...COMMON_OPTIONS }, details: DETAILS, run: (a, ctx) => run(a, ctx, {}) },
-    demo: {
-      summary: 'the synthetic default (a minute on 2 CPU cores)',
-      options: { ...COMMON_OPTIONS },
-      details: `Same as run with ${JSON.stringify(DEMO_DEFAULTS)} as defaults (flags and --set still apply).`,
-      run: (a, ctx) => run(a, ctx, DEMO_DEFAULTS),
-    },
-    aggregate: gridAggregateCommand('Grounding grid'),
-  },
-};
+/** The summary on stdout. */
+function report(r: GroundRunResult, _cfg: GroundConfig, ctx: CliContext): void {
+  const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '—');
+  ctx.out(`${r.cases} cases: pointing ${pct(r.overall.pointing)} (chance ${pct(r.overall.chance)}), IoU ${pct(r.overall.iou)}, Dice ${pct(r.overall.dice)}\n`);
+  for (const [f, m] of Object.entries(r.perFinding)) ctx.out(`  ${f.padEnd(20)} n=${String(m.n).padStart(4)}  pointing ${pct(m.pointing)} (chance ${pct(m.chance)})  IoU ${pct(m.iou)}  Dice ${pct(m.dice)}\n`);
+  ctx.out(`results: ${path.join(r.out, 'results.json')}\n  ${path.join(r.out, 'results.md')}\n  ${path.join(r.out, 'overlays.png')}\n`);
+}
+
+const APP = { name: 'g2d-eval-grounding', packageName: '@g2d-ts/app-eval-grounding', dir: __dirname, summary: 'zero-shot grounding: prompt-to-patch similarity maps vs boxes / masks', gridTitle: 'Grounding grid' };
+export const spec: CliSpec = evalAppSpec({ ...APP, schema: GroundConfigSchema, execute: runGrounding, report, run: { summary: 'evaluate grounding on one dataset', details: DETAILS }, demo: { summary: 'the synthetic default (a minute on 2 CPU cores)', defaults: DEMO_DEFAULTS } });
 
 if (require.main === module) runBin(spec);

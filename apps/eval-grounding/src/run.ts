@@ -17,39 +17,13 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
 import type { ItemRef } from '@g2d-ts/data';
-import {
-  denseTestDataset,
-  csvField,
-  loadDataset,
-  loadDenseItem,
-  makeSplits,
-  mapToStored,
-  outputDir,
-  PhaseTimer,
-  resolveEncoder,
-  splitSizes,
-  toInputTensor,
-  transformFor,
-  transformKey,
-  writeFileAtomicSync,
-  writeResultsJson,
-  writeResultsMd,
-  writeText,
-  type DenseItem,
-  type LoadedDataset,
-} from '@g2d-ts/eval';
+import { csvField, denseSplits, loadDenseData, loadDenseItem, mapToStored, resultsData, startEvalRun, toInputTensor, transformKey, writeFileAtomicSync, writeResultsJson, writeResultsMd, writeText, type DenseItem, type EvalRunOptions, type LoadedDataset } from '@g2d-ts/eval';
 import { defaultPrompts, loadPrompts, type PromptSet } from '@g2d-ts/heads';
 import { dice, maskIou, pointingHit } from '@g2d-ts/metrics';
 import type { G2DModel } from '@g2d-ts/model';
 import { Progress } from '@g2d-ts/train';
 import { barChart, drawBox, encodePng, fitRgba, grayImageToRgba, htmlPage, imageGrid, markdownTable, overlayHeatmap, overlayMask, tile, type Rgba } from '@g2d-ts/viz';
 import type { GroundConfig } from './config';
-
-export interface RunOptions {
-  cwd: string;
-  log: (line: string) => void;
-  backend: string;
-}
 
 export interface CaseResult {
   image: string;
@@ -177,30 +151,25 @@ function sampleIndices(n: number, k: number): Set<number> {
   return new Set(Array.from({ length: m }, (_, i) => Math.floor(((i + 0.5) * n) / m)));
 }
 
-export async function runGrounding(cfg: GroundConfig, opts: RunOptions): Promise<GroundRunResult> {
-  const timer = new PhaseTimer();
+export async function runGrounding(cfg: GroundConfig, opts: EvalRunOptions): Promise<GroundRunResult> {
   const log = opts.log;
-  const out = outputDir('eval-grounding', cfg, opts.cwd);
-  log(`[grounding] outputs in ${out}`);
-  const { model, info } = await timer.time('encoder', () => resolveEncoder(cfg.encoder, { cwd: opts.cwd, preset: cfg.encoderPreset, seed: cfg.encoderSeed, log }));
+  const { timer, out, model, info, t } = await startEvalRun('eval-grounding', cfg, opts, { tag: 'grounding' });
   if (info.loadedParts && !info.loadedParts.includes('lm_model')) {
     log(`[grounding] warning: ${info.path} holds no text encoder (${info.checkpointKind}); the prompt embeddings come from random text weights`);
   }
-  const t = transformFor(model.config);
 
   // data and cases
-  const data = loadDataset(cfg.dataset, { onError: cfg.data.onError, synthetic: cfg.data.synthetic, adapter: cfg.data.adapter, requireLabels: false, log });
-  const test = cfg.test ? loadDataset(cfg.test, { onError: cfg.data.onError, synthetic: cfg.data.synthetic, adapter: cfg.data.adapter, requireLabels: false, log }) : undefined;
+  const { data, test } = loadDenseData(cfg, { log });
   let refs: ItemRef[];
   let evalData: LoadedDataset;
   let splitNote: string;
   let sizes: Record<string, { images: number; patients: number }> | undefined;
   if (cfg.grounding.split === 'test') {
-    const splits = makeSplits(data, test && denseTestDataset(test, data), { splitSeed: cfg.data.splitSeed, ratios: cfg.data.ratios, fraction: cfg.fraction, seed: cfg.seed, useDatasetSplit: cfg.data.useDatasetSplit });
-    refs = splits.test;
+    const split = denseSplits(cfg, data, test);
+    refs = split.splits.test;
     evalData = test ?? data;
-    sizes = splitSizes(splits);
-    splitNote = test ? `every image of ${cfg.test}` : `the held-out test split (${splits.source})`;
+    sizes = split.sizes;
+    splitNote = test ? `every image of ${cfg.test}` : `the held-out test split (${split.splits.source})`;
   } else {
     evalData = test ?? data;
     refs = evalData.index.items;
@@ -299,27 +268,34 @@ export async function runGrounding(cfg: GroundConfig, opts: RunOptions): Promise
   const fl = Object.keys(perFinding);
   writeText(
     path.join(out, 'pointing.svg'),
-    barChart({ title: 'Pointing game hit rate per finding (chance: region share of the image)', bars: fl.map((f) => ({ label: f, value: perFinding[f]!.pointing })), horizontal: true, domain: [0, 1], showValues: true, digits: 2 }),
+    barChart({
+      title: 'Pointing game: hit rate (blue) vs chance = region share of the image (grey)',
+      bars: fl.flatMap((f) => [
+        { label: f, value: perFinding[f]!.pointing, color: '#4c78a8' },
+        { label: `${f} (chance)`, value: perFinding[f]!.chance, color: '#b0b0b0' },
+      ]),
+      horizontal: true,
+      domain: [0, 1],
+      showValues: true,
+      digits: 2,
+    }),
   );
   writeResultsJson(out, {
     task: 'zero-shot-grounding',
     config: cfg,
     encoder: info,
-    data: {
-      dataset: cfg.dataset,
+    data: resultsData(cfg, {
       displayName: evalData.displayName,
-      test: cfg.test,
       classes,
-      fraction: cfg.fraction,
-      seed: cfg.seed,
       splitSource: cfg.grounding.split === 'test' ? 'test-split' : 'all-images',
       sizes: sizes ?? { eval: { images: refs.length, patients: new Set(refs.map((r) => r.patientId)).size } },
+    }, {
       cases: cases.length,
       promptSet: setName,
       prompts: promptSource,
       transform: transformKey(t),
       regionsWithoutPrompts: Object.fromEntries(skipped),
-    },
+    }),
     runtime: { seconds: timer.seconds, backend: opts.backend, phases: timer.phases },
     metrics: { pointing: overall.pointing, iou: overall.iou, dice: overall.dice, chance: overall.chance, n: overall.n, perFinding, threshold: cfg.grounding.threshold },
   });

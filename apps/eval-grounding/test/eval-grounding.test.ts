@@ -4,28 +4,14 @@
  * with a region is one case, the metrics are the per-case means, overlays are written.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import * as tf from '@tensorflow/tfjs';
-import { runCli } from '@g2d-ts/core';
-import { testBackends } from '@g2d-ts/core/testing';
 import { generateSynthetic, type ItemRef, type SynthOptions } from '@g2d-ts/data';
 import { loadDataset, type DenseItem } from '@g2d-ts/eval';
-import { saveMicroModel } from '@g2d-ts/eval/testing';
+import { cliRunner, microModelFixture } from '@g2d-ts/eval/testing';
 import { spec } from '../src/main';
 import { heatToStored, regionsOf, scoreCase } from '../src/run';
 
-async function run(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(spec, argv, { stdout, stderr, cwd });
-  return { code, out, err };
-}
+const run = cliRunner(spec);
 
 function item(over: Partial<DenseItem>): DenseItem {
   return { ref: { id: 'x', patientId: 'p' }, id: 'x', name: 'x', patientId: 'p', width: 8, height: 4, crop: [0, 3, 0, 7], image: new Uint8Array(16), size: 4, ...over };
@@ -83,20 +69,11 @@ describe('grounding scores', () => {
 });
 
 describe('g2d-eval-grounding', () => {
-  let dir: string;
-  let encoder: string;
-  const backend = testBackends().includes('tensorflow') ? 'tensorflow' : 'cpu';
-
-  beforeAll(async () => {
-    await tf.setBackend(backend);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-eval-ground-'));
-    encoder = await saveMicroModel(path.join(dir, 'model'));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fx = microModelFixture('g2d-eval-ground-', { native: true });
 
   it('scores every (image, finding) with a region and writes the outputs', async () => {
-    const out = path.join(dir, 'run');
-    const r = await run(['--dataset', 'synthetic', '--set', 'data.synthetic.count=20', '--set', 'data.synthetic.size=64', '--encoder', encoder, '--set', 'output.overlays=3', '--out', out], dir);
+    const out = path.join(fx.dir, 'run');
+    const r = await run(['--dataset', 'synthetic', '--set', 'data.synthetic.count=20', '--set', 'data.synthetic.size=64', '--encoder', fx.encoder, '--set', 'output.overlays=3', '--out', out], fx.dir);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^\d+ cases: pointing \d+\.\d \(chance \d+\.\d\), IoU/);
     for (const f of ['results.json', 'results.md', 'per_case.csv', 'overlays.png', 'overlays.html', 'pointing.svg']) expect(fs.existsSync(path.join(out, f))).toBe(true);

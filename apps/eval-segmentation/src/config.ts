@@ -6,7 +6,7 @@
  * BCE + Dice) where it fixes them; the rest (epochs, batch, schedule) is sized for a CPU run.
  */
 import { z } from 'zod';
-import { CommonConfigShape } from '@g2d-ts/eval';
+import { CommonConfigShape, fitRecipeShape } from '@g2d-ts/eval';
 import { SYNTH_FINDINGS } from '@g2d-ts/data';
 
 /** Synthetic targets besides a single finding name. */
@@ -49,25 +49,13 @@ export const SegConfigSchema = z
       .default({}),
     train: z
       .object({
-        epochs: z.number().int().positive().default(12),
-        batchSize: z.number().int().positive().default(8),
-        /** AdamW (the reference protocol's 2e-4) */
-        lr: z.number().positive().default(2e-4),
-        weightDecay: z.number().min(0).default(1e-6),
-        /** 'cosine' (decay to minLr over the run, after warmupSteps) or 'constant' */
-        scheduler: z.enum(['cosine', 'constant']).default('cosine'),
-        warmupSteps: z.number().int().min(0).default(0),
-        minLr: z.number().min(0).default(1e-6),
+        ...fitRecipeShape({ epochs: 12, batchSize: 8, lr: 2e-4, valEvery: 1 }),
         /** 'paper': 0.5·(soft Dice(σ) + BCE) (the "BCE + Dice" of the downstream protocol); 'code': the reference's raw-logit dice + 0.2·BCE */
         loss: z.enum(['paper', 'code']).default('paper'),
         /** training-time augmentation: 'light' = random rotation ±10° and brightness/contrast ±0.1 (image and mask together); 'none' */
         augment: z.enum(['light', 'none']).default('light'),
-        /** keep the epoch with the best validation Dice ('best-val') or the last one */
-        select: z.enum(['best-val', 'last']).default('best-val'),
-        /** stop after this many optimizer steps in total (optional cap) */
-        maxSteps: z.number().int().positive().optional(),
-        /** validation Dice every N epochs (and at the last) */
-        valEvery: z.number().int().positive().default(1),
+        /** stop after the optimizer step that crosses this many minutes of training (optional cap; the last weights are validated too) */
+        maxMinutes: z.number().positive().optional(),
       })
       .strict()
       .default({}),

@@ -14,43 +14,13 @@
 import * as path from 'node:path';
 import { G2DError } from '@g2d-ts/core';
 import { LUNG_FINDINGS, SYNTH_FINDINGS, encodeGrayPng, type ItemRef } from '@g2d-ts/data';
-import {
-  denseTestDataset,
-  csvField,
-  loadDataset,
-  loadDenseItem,
-  makeSplits,
-  mapToStored,
-  maskToInput,
-  outputDir,
-  paperTableMarkdown,
-  PhaseTimer,
-  resolveEncoder,
-  splitSizes,
-  transformFor,
-  transformKey,
-  writeFileAtomicSync,
-  writeJson,
-  writeResultsJson,
-  writeResultsMd,
-  writeText,
-  fractionLabel,
-  type DenseItem,
-  type LoadedDataset,
-} from '@g2d-ts/eval';
+import { csvField, denseSplits, fractionLabel, loadDenseData, loadDenseItem, mapToStored, maskToInput, paperTableMarkdown, resultsData, startEvalRun, transformKey, writeFileAtomicSync, writeJson, writeResultsJson, writeResultsMd, writeText, type DenseItem, type EvalRunOptions, type LoadedDataset } from '@g2d-ts/eval';
 import { dice, maskIou } from '@g2d-ts/metrics';
 import { Progress } from '@g2d-ts/train';
 import { encodePng, histogramChart, lineChart, markdownTable } from '@g2d-ts/viz';
 import type { SegConfig } from './config';
 import { buildSegModel, predictProbabilities, trainSegmentation, type SegSample } from './seg';
 import { overlayRgba, writeOverlays } from './overlays';
-
-export interface RunOptions {
-  cwd: string;
-  log: (line: string) => void;
-  /** the backend in use (results.json) */
-  backend: string;
-}
 
 export interface SegRunResult {
   out: string;
@@ -126,27 +96,18 @@ function sampleIndices(n: number, k: number): Set<number> {
   return s;
 }
 
-export async function runSegmentation(cfg: SegConfig, opts: RunOptions): Promise<SegRunResult> {
-  const timer = new PhaseTimer();
+export async function runSegmentation(cfg: SegConfig, opts: EvalRunOptions): Promise<SegRunResult> {
   const log = opts.log;
-  const out = outputDir('eval-segmentation', cfg, opts.cwd, cfg.seg.transferDecoder ? 'encdec' : undefined);
-  log(`[segmentation] outputs in ${out}`);
-
-  // encoder
-  const { model, info } = await timer.time('encoder', () => resolveEncoder(cfg.encoder, { cwd: opts.cwd, preset: cfg.encoderPreset, seed: cfg.encoderSeed, log }));
-  const t = transformFor(model.config);
+  const { timer, out, model, info, t } = await startEvalRun('eval-segmentation', cfg, opts, { protocol: cfg.seg.transferDecoder ? 'encdec' : undefined, tag: 'segmentation' });
 
   // data
-  const adapterOpts = (adapter: string) => ({ ...cfg.data.adapter, ...(adapter === 'covid-chestxray' ? { masks: cfg.data.masks } : {}) });
-  const loadOne = (spec: string) => {
-    const adapter = spec.split(':')[0]!;
-    return withMasks(loadDataset(spec, { onError: cfg.data.onError, synthetic: cfg.data.synthetic, adapter: adapterOpts(adapter), requireLabels: false, log }), cfg, log);
-  };
-  const data = loadOne(cfg.dataset);
-  const test = cfg.test ? loadOne(cfg.test) : undefined;
+  const { data, test } = loadDenseData(cfg, {
+    log,
+    keep: (d) => withMasks(d, cfg, log),
+    adapterOptions: (adapter) => (adapter === 'covid-chestxray' ? { masks: cfg.data.masks } : {}),
+  });
   if (test && test.spec.adapter !== data.spec.adapter) log(`[segmentation] note: --test uses adapter ${test.spec.adapter}, training data ${data.spec.adapter}`);
-  const splits = makeSplits(data, test && denseTestDataset(test, data), { splitSeed: cfg.data.splitSeed, ratios: cfg.data.ratios, fraction: cfg.fraction, seed: cfg.seed, useDatasetSplit: cfg.data.useDatasetSplit });
-  const sizes = splitSizes(splits);
+  const { splits, sizes } = denseSplits(cfg, data, test);
   log(`[segmentation] ${data.displayName}: train ${sizes.train.images} images (${fractionLabel(cfg.fraction)} of ${sizes.trainFull.images}), val ${sizes.val.images}, test ${sizes.test.images}${test ? ` (${cfg.test})` : ''}; split: ${splits.source}`);
   const trainSamples = await timer.time('load', () => loadSamples(splits.train, data, cfg, t.size, t.variant, 'load train'));
   const valSamples = await timer.time('load', () => loadSamples(splits.val, data, cfg, t.size, t.variant, 'load val'));
@@ -240,21 +201,13 @@ export async function runSegmentation(cfg: SegConfig, opts: RunOptions): Promise
     protocol: cfg.seg.transferDecoder ? 'encoder+decoder' : 'encoder',
     config: cfg,
     encoder: { ...info, note: encoderNote, frozen: segInfo.encoderFrozen, decoder: segInfo.decoder, trainableParams: segInfo.trainableParams, frozenParams: segInfo.frozenParams },
-    data: {
-      dataset: cfg.dataset,
-      displayName: data.displayName,
-      test: cfg.test,
-      classes: [target],
-      fraction: cfg.fraction,
-      seed: cfg.seed,
-      splitSource: splits.source,
-      sizes,
+    data: resultsData(cfg, { displayName: data.displayName, classes: [target], splitSource: splits.source, sizes }, {
       leftOut: data.dropped + (test?.dropped ?? 0),
       masks: data.spec.adapter === 'covid-chestxray' ? cfg.data.masks : undefined,
       target: isSynthetic(data) ? cfg.data.target : undefined,
       transform: transformKey(t),
-    },
-    runtime: { seconds: timer.seconds, backend: opts.backend, phases: timer.phases, steps: tr.steps, epochs: tr.epochs },
+    }),
+    runtime: { seconds: timer.seconds, cpuSeconds: timer.cpuSeconds, backend: opts.backend, phases: timer.phases, steps: tr.steps, epochs: tr.epochs, stoppedBy: tr.stoppedBy },
     metrics,
     training: { lossCurve: tr.lossCurve, valCurve: tr.valCurve },
   });
@@ -277,8 +230,8 @@ export async function runSegmentation(cfg: SegConfig, opts: RunOptions): Promise
         ['encoder', `${info.label} (${segInfo.encoderFrozen ? 'frozen' : 'trained'})`],
         ['decoder', segInfo.decoder],
         ['images train / val / test', `${sizes.train.images} / ${sizes.val.images} / ${sizes.test.images}`],
-        ['optimizer steps', String(tr.steps)],
-        ['runtime', `${timer.seconds.toFixed(0)} s (${opts.backend})`],
+        ['optimizer steps', `${tr.steps} (${tr.epochs} epochs; stopped by ${tr.stoppedBy})`],
+        ['runtime', `${timer.seconds.toFixed(0)} s wall, ${timer.cpuSeconds.toFixed(0)} s CPU (${opts.backend})`],
       ],
     ),
     '',

@@ -8,11 +8,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng, type RawTensor } from '@g2d-ts/core';
 import { colorJitter, compose, floatImage, randomAffine, type Sample, type Transform } from '@g2d-ts/data';
-import type { EncoderInfo, EvalTransform } from '@g2d-ts/eval';
+import { fitScheduler, type EncoderInfo, type EvalTransform } from '@g2d-ts/eval';
 import { bceDiceLoss } from '@g2d-ts/losses';
 import { dice } from '@g2d-ts/metrics';
 import type { G2DModel } from '@g2d-ts/model';
-import { AdamW, ConstantLR, fit, WarmupCosine, type LrScheduler } from '@g2d-ts/train';
+import { AdamW, fit } from '@g2d-ts/train';
 import { Unet } from '@g2d-ts/vision';
 import type { SegConfig } from './config';
 
@@ -151,6 +151,8 @@ export interface TrainResult {
   /** the epoch whose weights were kept (0-based), and its validation Dice */
   selectedEpoch: number;
   selectedValDice: number | null;
+  /** what ended the training: all epochs, train.maxSteps or train.maxMinutes */
+  stoppedBy: 'epochs' | 'maxSteps' | 'time';
 }
 
 export interface TrainOptions {
@@ -174,10 +176,7 @@ export async function trainSegmentation(o: TrainOptions): Promise<TrainResult> {
   const total = Math.min(T.maxSteps ?? Infinity, perEpoch * T.epochs);
   const vars = unet.namedVariables();
   const optimizer = new AdamW(vars, { lr: T.lr, weightDecay: T.weightDecay });
-  const scheduler: LrScheduler =
-    T.scheduler === 'cosine'
-      ? new WarmupCosine({ baseLr: T.lr, warmupSteps: Math.min(T.warmupSteps, total), totalSteps: Math.max(1, total), etaMin: T.minLr })
-      : new ConstantLR({ baseLr: T.lr, warmupSteps: T.warmupSteps });
+  const scheduler = fitScheduler(T, total);
   const seed = cfg.seed;
   const data = {
     length: perEpoch,
@@ -192,6 +191,18 @@ export async function trainSegmentation(o: TrainOptions): Promise<TrainResult> {
   setTrainMode(unet, o.encoderFrozen);
   const variant = T.loss;
   const augment = T.augment === 'light';
+  // train.maxMinutes: stop after the step that crosses the budget (checked after each step: the
+  // loop does not yield to timers; the partial epoch is validated below)
+  const budget = T.maxMinutes === undefined ? undefined : new AbortController();
+  const started = performance.now();
+  const validate = (epoch: number, steps: number, meanLoss: number) => {
+    const probs = predictProbabilities(unet, o.val.map((s) => s.image), o.transform, cfg.inferenceBatchSize);
+    const d = meanDice(probs, o.val.map((s) => s.mask), cfg.seg.threshold);
+    valCurve.push({ epoch, step: steps, dice: d });
+    o.log(`[segmentation] epoch ${epoch + 1}/${T.epochs}: train loss ${meanLoss.toFixed(4)}, validation Dice ${d.toFixed(4)} (${o.val.length} images)`);
+    if (!best || d > best.dice) best = { epoch, dice: d, state: unet.stateDict() };
+  };
+  const epochLoss = { sum: 0, n: 0 };
   const res = await fit<number[]>({
     variables: vars,
     optimizer,
@@ -202,6 +213,12 @@ export async function trainSegmentation(o: TrainOptions): Promise<TrainResult> {
     seed,
     out: o.out,
     checkpoint: false,
+    signal: budget?.signal,
+    onStep: (st) => {
+      epochLoss.sum += st.loss;
+      epochLoss.n += 1;
+      if (budget && performance.now() - started > T.maxMinutes! * 60_000) budget.abort();
+    },
     progress: { label: 'segmentation' },
     log: o.log,
     step: (idx, ctx) => {
@@ -212,16 +229,24 @@ export async function trainSegmentation(o: TrainOptions): Promise<TrainResult> {
       return { loss };
     },
     onEpochEnd: (e) => {
+      epochLoss.sum = 0;
+      epochLoss.n = 0;
       lossCurve.push({ epoch: e.epoch, step: e.steps, loss: e.meanLoss });
       const last = e.epoch === T.epochs - 1 || e.steps >= total;
       if (!o.val.length || T.select === 'last' || ((e.epoch + 1) % T.valEvery !== 0 && !last)) return;
-      const probs = predictProbabilities(unet, o.val.map((s) => s.image), o.transform, cfg.inferenceBatchSize);
-      const d = meanDice(probs, o.val.map((s) => s.mask), cfg.seg.threshold);
-      valCurve.push({ epoch: e.epoch, step: e.steps, dice: d });
-      o.log(`[segmentation] epoch ${e.epoch + 1}/${T.epochs}: train loss ${e.meanLoss.toFixed(4)}, validation Dice ${d.toFixed(4)} (${o.val.length} images)`);
-      if (!best || d > best.dice) best = { epoch: e.epoch, dice: d, state: unet.stateDict() };
+      validate(e.epoch, e.steps, e.meanLoss);
     },
   });
+  // stopped inside an epoch (train.maxSteps, train.maxMinutes): fit ends that epoch without
+  // onEpochEnd; its weights are the last ones, so they are validated like an epoch's end
+  const partial = epochLoss.n > 0;
+  const stoppedBy: TrainResult['stoppedBy'] = res.reason === 'aborted' ? 'time' : res.reason === 'maxSteps' ? 'maxSteps' : 'epochs';
+  if (stoppedBy === 'time') o.log(`[segmentation] train.maxMinutes (${T.maxMinutes}) reached after ${res.steps} steps`);
+  if (partial) {
+    const meanLoss = epochLoss.sum / epochLoss.n;
+    lossCurve.push({ epoch: res.epoch, step: res.steps, loss: meanLoss });
+    if (o.val.length && T.select !== 'last') validate(res.epoch, res.steps, meanLoss);
+  }
   const kept = best as { epoch: number; dice: number; state: Map<string, RawTensor> } | null;
   if (kept && T.select === 'best-val') unet.loadStateDict(kept.state);
   const lastEpoch = lossCurve.at(-1)?.epoch ?? 0;
@@ -232,5 +257,6 @@ export async function trainSegmentation(o: TrainOptions): Promise<TrainResult> {
     lossCurve,
     selectedEpoch: kept && T.select === 'best-val' ? kept.epoch : lastEpoch,
     selectedValDice: kept && T.select === 'best-val' ? kept.dice : (valCurve.at(-1)?.dice ?? null),
+    stoppedBy,
   };
 }

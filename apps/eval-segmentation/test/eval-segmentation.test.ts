@@ -6,64 +6,43 @@
  * on the shared COVID data that images without a mask of the selected set are left out.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import * as tf from '@tensorflow/tfjs';
-import { runCli, type RawTensor } from '@g2d-ts/core';
-import { describeShared, testBackends } from '@g2d-ts/core/testing';
+import type { RawTensor } from '@g2d-ts/core';
+import { describeShared } from '@g2d-ts/core/testing';
 import { decodePngGray, LUNG_FINDINGS, type ItemRef } from '@g2d-ts/data';
 import { loadDataset, loadDenseItem, resolveEncoder } from '@g2d-ts/eval';
-import { saveMicroModel } from '@g2d-ts/eval/testing';
+import { cliRunner, microModelFixture } from '@g2d-ts/eval/testing';
 import { SegConfigSchema } from '../src/config';
 import { spec } from '../src/main';
 import { withMasks } from '../src/run';
 import { buildSegModel } from '../src/seg';
 
-async function run(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(spec, argv, { stdout, stderr, cwd });
-  return { code, out, err };
-}
+const run = cliRunner(spec);
 
 const SYNTH = ['--dataset', 'synthetic', '--set', 'data.synthetic.count=24', '--set', 'data.synthetic.size=64', '--set', 'data.synthetic.seed=3'];
 
 describe('g2d-eval-segmentation', () => {
-  let dir: string;
-  let encoder: string;
-  const backend = testBackends().includes('tensorflow') ? 'tensorflow' : 'cpu';
-
-  beforeAll(async () => {
-    await tf.setBackend(backend);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-eval-seg-'));
-    encoder = await saveMicroModel(path.join(dir, 'model'));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fx = microModelFixture('g2d-eval-seg-', { native: true });
 
   it('usage errors exit 2 naming the option; bad config keys exit 1 naming the key', async () => {
-    const help = await run(['--help'], dir);
+    const help = await run(['--help'], fx.dir);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/--fraction F/);
     expect(help.out).toMatch(/data\.masks=lungvae/);
-    const unknown = await run(['--fractoin', '0.1'], dir);
+    const unknown = await run(['--fractoin', '0.1'], fx.dir);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/unknown option --fractoin \(did you mean --fraction\?\)/);
-    const key = await run([...SYNTH, '--encoder', encoder, '--set', 'seg.transferDecodr=true', '--out', path.join(dir, 'bad')], dir);
+    const key = await run([...SYNTH, '--encoder', fx.encoder, '--set', 'seg.transferDecodr=true', '--out', path.join(fx.dir, 'bad')], fx.dir);
     expect(key.code).toBe(1);
     expect(key.err).toMatch(/transferDecodr/);
-    const target = await run([...SYNTH, '--encoder', encoder, '--set', 'data.target=tumour', '--out', path.join(dir, 'bad')], dir);
+    const target = await run([...SYNTH, '--encoder', fx.encoder, '--set', 'data.target=tumour', '--out', path.join(fx.dir, 'bad')], fx.dir);
     expect(target.code).toBe(1);
     expect(target.err).toMatch(/data\.target/);
   });
 
   it('trains, writes per_image.csv, 0/255 predictions at the stored size that score as reported, overlays and results', async () => {
-    const out = path.join(dir, 'run');
-    const r = await run([...SYNTH, '--encoder', encoder, '--set', 'train.epochs=1', '--set', 'train.batchSize=4', '--set', 'output.overlays=2', '--out', out, '--cache-dir', path.join(dir, 'cache')], dir);
+    const out = path.join(fx.dir, 'run');
+    const r = await run([...SYNTH, '--encoder', fx.encoder, '--set', 'train.epochs=1', '--set', 'train.batchSize=4', '--set', 'output.overlays=2', '--out', out, '--cache-dir', path.join(fx.dir, 'cache')], fx.dir);
     expect(r.err).not.toMatch(/Error/);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^mean Dice \d\.\d{4} \(IoU \d\.\d{4}\) on \d+ test images/);
@@ -106,8 +85,22 @@ describe('g2d-eval-segmentation', () => {
     expect(fs.readFileSync(path.join(out, 'results.md'), 'utf8')).toMatch(/\| Method\s+\| synthetic 100%/);
   });
 
+  it('a run stopped inside an epoch (train.maxSteps) records and validates that partial epoch', async () => {
+    const out = path.join(fx.dir, 'partial');
+    // 20 training studies at batch 4: 5 steps an epoch; 7 steps end inside the second epoch
+    const r = await run([...SYNTH, '--encoder', fx.encoder, '--set', 'train.epochs=3', '--set', 'train.maxSteps=7', '--set', 'train.batchSize=4', '--set', 'output.overlays=0', '--out', out, '--cache-dir', path.join(fx.dir, 'cache')], fx.dir);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(res.data.sizes.train.images).toBe(20);
+    expect(res.runtime).toMatchObject({ steps: 7, epochs: 2, stoppedBy: 'maxSteps' });
+    expect(res.training.lossCurve.map((p: { step: number }) => p.step)).toEqual([5, 7]);
+    expect(res.training.valCurve.map((p: { step: number }) => p.step)).toEqual([5, 7]);
+    expect(res.training.lossCurve.every((p: { loss: number }) => Number.isFinite(p.loss))).toBe(true);
+    expect(res.metrics.validation.dice).toBe(Math.max(...res.training.valCurve.map((p: { dice: number }) => p.dice)));
+  });
+
   it('transfers the encoder always and the decoder only when asked; freezes pretrained encoders only', async () => {
-    const { model, info } = await resolveEncoder(encoder, { log: () => undefined });
+    const { model, info } = await resolveEncoder(fx.encoder, { log: () => undefined });
     const random = await resolveEncoder('g2d-resnet18-tiny', { log: () => undefined });
     const same = (a: Map<string, RawTensor>, b: Map<string, RawTensor>, prefix: string) =>
       [...a.keys()].filter((k) => k.startsWith(prefix)).every((k) => {

@@ -6,39 +6,12 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
-import {
-  cacheDirs,
-  classificationMetrics,
-  extractFeatures,
-  imageName,
-  loadEvalData,
-  outputDir,
-  paperTableMarkdown,
-  parseDatasetSpec,
-  PhaseTimer,
-  perClassBarSvg,
-  positives,
-  resolveEncoder,
-  rocSvg,
-  splitSizes,
-  transformFor,
-  transformKey,
-  writePredictionsCsv,
-  writeResultsJson,
-  writeResultsMd,
-  writeSvg,
-  type ClassificationMetrics,
-  type EncoderInfo,
-} from '@g2d-ts/eval';
+import { cacheDirs, classificationMetrics, extractFeatures, imageName, loadEvalData, paperTableMarkdown, parseDatasetSpec, perClassBarSvg, positives, resultsData, rocSvg, splitSizes, startEvalRun, transformKey, writePredictionsCsv, writeResultsJson, writeResultsMd, writeSvg, type ClassificationMetrics, type EncoderInfo, type EvalRunOptions } from '@g2d-ts/eval';
 import { defaultPrompts, loadPrompts, promptsFor, ZeroShotClassifier } from '@g2d-ts/heads';
 import type { ZeroShotConfig } from './config';
 
-export interface RunContext {
-  cwd: string;
-  backend: string;
-  log: (line: string) => void;
-  defaultCheckpoint?: string | null;
-}
+/** What the run gets from its command (@g2d-ts/eval's `EvalRunOptions`). */
+export type RunContext = EvalRunOptions;
 
 export interface ZeroShotResult {
   out: string;
@@ -48,13 +21,9 @@ export interface ZeroShotResult {
 }
 
 export async function runZeroShot(cfg: ZeroShotConfig, ctx: RunContext): Promise<ZeroShotResult> {
-  const timer = new PhaseTimer();
   const log = ctx.log;
-  const out = outputDir('eval-zeroshot', cfg, ctx.cwd);
+  const { timer, out, model, info, t } = await startEvalRun('eval-zeroshot', cfg, ctx);
   const caches = cacheDirs(cfg, ctx.cwd);
-  const { model, info } = await timer.time('encoder', () =>
-    resolveEncoder(cfg.encoder, { cwd: ctx.cwd, preset: cfg.encoderPreset, seed: cfg.encoderSeed, log, defaultCheckpoint: ctx.defaultCheckpoint }),
-  );
   try {
     if (info.loadedParts && !info.loadedParts.includes('lm_model')) {
       throw new G2DError(
@@ -71,7 +40,6 @@ export async function runZeroShot(cfg: ZeroShotConfig, ctx: RunContext): Promise
     const prompts = promptsFor(setName, classes, file, cfg.prompts ?? '@g2d-ts/heads prompts/zero-shot.json');
     log(`[eval] zero-shot: ${classes.length} classes, prompt set "${setName}"${cfg.prompts ? ` from ${cfg.prompts}` : ''}; ${items.length} ${cfg.split === 'all' ? '' : 'test '}images`);
     const head = await timer.time('prompts', () => ZeroShotClassifier.fromPrompts(model, prompts, classes, { temperature: cfg.temperature }));
-    const t = transformFor(model.config);
     let probs: number[][];
     try {
       const feats = await timer.time('embeddings', () =>
@@ -102,19 +70,11 @@ export async function runZeroShot(cfg: ZeroShotConfig, ctx: RunContext): Promise
       task: 'zero-shot-classification',
       config: cfg,
       encoder: info,
-      data: {
-        dataset: cfg.dataset,
-        displayName: data.displayName,
-        test: cfg.test,
-        classes,
-        fraction: cfg.fraction,
-        seed: cfg.seed,
-        splitSource: splits.source,
-        sizes: { ...sizes, evaluated: { images: items.length, patients: new Set(items.map((i) => i.patientId)).size } },
-        evaluatedSplit: cfg.split,
-        positives: positives(items, classes),
-        transform: transformKey(t),
-      },
+      data: resultsData(
+        cfg,
+        { displayName: data.displayName, classes, splitSource: splits.source, sizes: { ...sizes, evaluated: { images: items.length, patients: new Set(items.map((i) => i.patientId)).size } } },
+        { evaluatedSplit: cfg.split, positives: positives(items, classes), transform: transformKey(t) },
+      ),
       prompts: { set: setName, file: cfg.prompts ?? null, temperature: cfg.temperature, pairs: prompts },
       runtime: { seconds, cpuSeconds: timer.cpuSeconds, backend: ctx.backend, phases: timer.phases },
       metrics: { ...metrics, summary: { auc: metrics.auc.mean, f1: metrics.bestF1.meanF1, accuracy: metrics.bestF1.meanAccuracy } },

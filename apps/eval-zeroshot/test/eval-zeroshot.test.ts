@@ -4,40 +4,21 @@
  * prompt errors, and the refusal of checkpoints without a text encoder.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runCli } from '@g2d-ts/core';
 import { bestF1, rocAuc } from '@g2d-ts/metrics';
 import { createModel, exportReferenceCheckpoints } from '@g2d-ts/model';
-import { saveMicroModel } from '@g2d-ts/eval/testing';
+import { cliRunner, microModelFixture } from '@g2d-ts/eval/testing';
 import { spec } from '../src/main';
 
-async function run(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runCli(spec, argv, { stdout, stderr, cwd });
-  return { code, out, err };
-}
+const run = cliRunner(spec);
 
 describe('g2d-eval-zeroshot', () => {
-  let dir: string;
-  let encoder: string;
-  const common = () => ['--encoder', encoder, '--dataset', 'synthetic', '--set', 'data.synthetic.count=24', '--set', 'data.synthetic.size=64', '--cache-dir', path.join(dir, 'cache')];
-
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'g2d-eval-zs-'));
-    encoder = await saveMicroModel(path.join(dir, 'model'));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fx = microModelFixture('g2d-eval-zs-');
+  const common = () => ['--encoder', fx.encoder, '--dataset', 'synthetic', '--set', 'data.synthetic.count=24', '--set', 'data.synthetic.size=64', '--cache-dir', path.join(fx.dir, 'cache')];
 
   it('scores every image against the synthetic prompt pairs and writes the results files', async () => {
-    const out = path.join(dir, 'zs');
-    const r = await run([...common(), '--set', 'split=all', '--out', out], dir);
+    const out = path.join(fx.dir, 'zs');
+    const r = await run([...common(), '--set', 'split=all', '--out', out], fx.dir);
     expect(r.err).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/zero-shot per class \(24 images\): AUC \/ F1 \/ ACC/);
@@ -67,31 +48,31 @@ describe('g2d-eval-zeroshot', () => {
   });
 
   it('a second run reads the image embeddings from the cache; the default split is the test split', async () => {
-    const r = await run([...common(), '--out', path.join(dir, 'zs2')], dir);
+    const r = await run([...common(), '--out', path.join(fx.dir, 'zs2')], fx.dir);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/embeddings: \d+ cached, 0 computed/);
-    const res = JSON.parse(fs.readFileSync(path.join(dir, 'zs2', 'results.json'), 'utf8'));
+    const res = JSON.parse(fs.readFileSync(path.join(fx.dir, 'zs2', 'results.json'), 'utf8'));
     expect(res.data.evaluatedSplit).toBe('test');
     expect(res.data.sizes.evaluated.images).toBe(res.data.sizes.test.images);
   });
 
   it('prompt problems are errors naming the prompt set, class or file', async () => {
-    const a = await run([...common(), '--prompt-set', 'nih-cxr14'], dir);
+    const a = await run([...common(), '--prompt-set', 'nih-cxr14'], fx.dir);
     expect(a.code).toBe(1);
     expect(a.err).toMatch(/prompt set "nih-cxr14" has no prompts for opacity, effusion/);
-    const f = path.join(dir, 'p.json');
+    const f = path.join(fx.dir, 'p.json');
     fs.writeFileSync(f, '{"format": "g2d-zero-shot-prompts-v1", "sets": {"synthetic": {"opacity": {"positive": ["x"]}}}}');
-    const b = await run([...common(), '--prompts', f], dir);
+    const b = await run([...common(), '--prompts', f], fx.dir);
     expect(b.code).toBe(1);
     expect(b.err).toMatch(/p\.json: invalid config:\n {2}- sets\.synthetic\.opacity\.negative: Required/);
   });
 
   it('refuses a checkpoint without the text encoder (zero-shot needs both towers)', async () => {
     const m = createModel('g2d-resnet18-tiny', { seed: 0 });
-    const files = await exportReferenceCheckpoints(m, path.join(dir, 'ref'), { name: 'tiny', safetensors: false });
+    const files = await exportReferenceCheckpoints(m, path.join(fx.dir, 'ref'), { name: 'tiny', safetensors: false });
     m.dispose();
     const enc = files.find((x) => x.endsWith('tiny_encoder.pth'))!;
-    const r = await run(['--encoder', enc, '--set', 'encoderPreset=g2d-resnet18-tiny', '--dataset', 'synthetic'], dir);
+    const r = await run(['--encoder', enc, '--set', 'encoderPreset=g2d-resnet18-tiny', '--dataset', 'synthetic'], fx.dir);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/tiny_encoder\.pth: zero-shot needs the text encoder, but .* holds only img_model\.encoder/);
   });

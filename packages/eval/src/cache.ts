@@ -13,7 +13,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { G2DError } from '@g2d-ts/core';
+import { G2DError, writeFileAtomic } from '@g2d-ts/core';
 import type { ItemRef } from '@g2d-ts/data';
 import { findWorkspaceRoot } from './encoder';
 
@@ -159,32 +159,7 @@ export class RowCache {
   }
 }
 
-/** temp file + fsync + rename + fsync of the folder. */
+/** temp file + fsync + rename + fsync of the folder (@g2d-ts/core's `writeFileAtomic`, which also finishes short writes). */
 export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  try {
-    const dfd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
-  } catch {
-    /* some file systems cannot fsync a folder */
-  }
+  writeFileAtomic(file, data);
 }

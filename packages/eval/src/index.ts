@@ -25,3 +25,5 @@ export * from './plots';
 export * from './grid';
 export * from './run';
 export * from './dense';
+export * from './app';
+export * from './recipe';

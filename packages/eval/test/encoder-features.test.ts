@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackends, expectArraysClose, testBackends } from '@g2d-ts/core/testing';
 import { exportReferenceCheckpoints } from '@g2d-ts/model';
-import { extractFeatures, featureDim, findDemoCheckpoint, loadDataset, loadImages, resolveEncoder, toInputTensor, transformFor, transformKey, weightsHash } from '../src';
+import { extractFeatures, featureDim, findDemoCheckpoint, findWorkspaceRoot, loadDataset, loadImages, resolveEncoder, toInputTensor, transformFor, transformKey, weightsHash } from '../src';
 import { createMicroModel, saveMicroModel } from '../src/testing';
 
 // one backend (the fastest available): building the tiny preset on the JS cpu backend takes half a minute
@@ -57,7 +57,11 @@ describeBackends(
       expect(a.info.note).toMatch(/no --encoder given, so the pretrain:demo checkpoint/);
       expect(a.info.label).toBe('G2D (pretrain-demo)');
       a.model.dispose();
-      expect(findDemoCheckpoint(dir)).toBeNull(); // no workspace above a temp folder
+      // no workspace above a temp folder: only this module's own workspace can supply the
+      // checkpoint (the documented fallback), and only when its runs/pretrain-demo/final exists
+      expect(findWorkspaceRoot(dir)).toBeNull();
+      const own = path.join(findWorkspaceRoot(__dirname)!, 'runs', 'pretrain-demo', 'final');
+      expect(findDemoCheckpoint(dir)).toBe(fs.existsSync(path.join(own, 'model.safetensors')) ? own : null);
     });
 
     it('features: computed once, then read from the cache; the same values as a direct forward pass', async () => {

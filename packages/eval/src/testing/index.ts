@@ -5,7 +5,11 @@
  * runs/pretrain-demo or the shared data.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { runCli, type CliSpec } from '@g2d-ts/core';
+import { captureCli, testBackends, type CapturedRun } from '@g2d-ts/core/testing';
 import { createModel, saveG2DModel, type G2DModel } from '@g2d-ts/model';
 
 const WORDS = (
@@ -54,4 +58,36 @@ export async function saveMicroModel(dir: string, seed = 0): Promise<string> {
     model.dispose();
   }
   return out;
+}
+
+/** An evaluation bin run in-process from a test (`run(argv, cwd)`), its stdout and stderr captured. */
+export function cliRunner(spec: CliSpec): (argv: string[], cwd: string) => Promise<CapturedRun> {
+  return (argv, cwd) => captureCli((io) => runCli(spec, argv, { ...io, cwd }));
+}
+
+/** What `microModelFixture` gives the tests (set before they run). */
+export interface MicroModelFixture {
+  /** the temporary folder */
+  dir: string;
+  /** the saved micro model's `final/` folder (`--encoder`) */
+  encoder: string;
+}
+
+/**
+ * An app test's temporary folder with a saved micro model: call it inside the test file's
+ * `describe`; before the tests it makes `<tmp>/<prefix>XXXXXX` and saves the model under
+ * `model/` (with `native`: after switching to the tensorflow backend when it loads, else cpu);
+ * after the tests the folder is removed.
+ */
+export function microModelFixture(prefix: string, opts: { native?: boolean; seed?: number } = {}): MicroModelFixture {
+  const fx: MicroModelFixture = { dir: '', encoder: '' };
+  beforeAll(async () => {
+    if (opts.native) await tf.setBackend(testBackends().includes('tensorflow') ? 'tensorflow' : 'cpu');
+    fx.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    fx.encoder = await saveMicroModel(path.join(fx.dir, 'model'), opts.seed);
+  });
+  afterAll(() => {
+    if (fx.dir) fs.rmSync(fx.dir, { recursive: true, force: true });
+  });
+  return fx;
 }
