@@ -71,31 +71,33 @@ export function permute(data: Float32Array, shape: readonly number[], perm: read
   return out;
 }
 
+/**
+ * The permutation of the PyTorch-layout array to the tfjs layout, per layout (conv2d OIHW →
+ * HWIO, linear and conv1d [out, in] → [in, out]; conv1d's [out, in, 1] is permuted as its first
+ * two axes); the way back is its inverse.
+ */
+const TORCH_TO_TFJS: Partial<Record<ParamLayout, readonly number[]>> = { conv2d: [2, 3, 1, 0], linear: [1, 0], conv1d: [1, 0] };
+
+function inversePermutation(perm: readonly number[]): number[] {
+  const inv: number[] = [];
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+
+const TFJS_TO_TORCH: Partial<Record<ParamLayout, readonly number[]>> = Object.fromEntries(
+  Object.entries(TORCH_TO_TFJS).map(([layout, perm]) => [layout, inversePermutation(perm)]),
+);
+
 /** PyTorch-layout values (shape `shape`) → tfjs-layout values. */
 export function fromTorchLayoutData(data: Float32Array, shape: readonly number[], layout: ParamLayout): Float32Array {
-  switch (layout) {
-    case 'conv2d':
-      return permute(data, shape, [2, 3, 1, 0]);
-    case 'linear':
-      return permute(data, shape, [1, 0]);
-    case 'conv1d':
-      return permute(data, [shape[0]!, shape[1]!], [1, 0]);
-    default:
-      return data;
-  }
+  const perm = TORCH_TO_TFJS[layout];
+  return perm ? permute(data, shape.slice(0, perm.length), perm) : data;
 }
 
 /** tfjs-layout values (shape `shape`) → PyTorch-layout values. */
 export function toTorchLayoutData(data: Float32Array, shape: readonly number[], layout: ParamLayout): Float32Array {
-  switch (layout) {
-    case 'conv2d':
-      return permute(data, shape, [3, 2, 0, 1]);
-    case 'linear':
-    case 'conv1d':
-      return permute(data, shape, [1, 0]);
-    default:
-      return data.slice();
-  }
+  const perm = TFJS_TO_TORCH[layout];
+  return perm ? permute(data, shape.slice(0, perm.length), perm) : data.slice();
 }
 
 /** tfjs-layout tensor → PyTorch-layout tensor (e.g. to compare gradients with PyTorch's). */

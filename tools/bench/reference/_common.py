@@ -1,4 +1,5 @@
 """Shared helpers for the PyTorch reference baselines (reference tooling only)."""
+import argparse
 import json
 import os
 import statistics
@@ -6,16 +7,24 @@ import sys
 import time
 
 
+REQUIRED = object()  # a default that makes the flag required (a string)
+
+
+def parse_args(doc=None, **defaults):
+    """The flags `--<name>`, in this order, with these defaults and their types (int, float or
+    str; REQUIRED for a required string); `doc` is the --help description."""
+    ap = argparse.ArgumentParser(description=doc)
+    for name, default in defaults.items():
+        if default is REQUIRED:
+            ap.add_argument("--" + name, required=True)
+        else:
+            ap.add_argument("--" + name, type=type(default), default=default)
+    return ap.parse_args()
+
+
 def image_args(doc):
     """The arguments the ResNet baselines share (batch, size, iterations, threads)."""
-    import argparse
-    ap = argparse.ArgumentParser(description=doc)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--iters", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=0)
-    return ap.parse_args()
+    return parse_args(doc, batch=8, size=256, iters=10, warmup=2, threads=0)
 
 
 def setup_torch(threads=None):

@@ -3,21 +3,11 @@ intermediate 3072, vocab 28996 as Bio_ClinicalBERT), forward + backward on 8 x 1
 (loss = mean square of last_hidden_state + pooled output sum), median ms per step.
 Written with torch.nn only (no transformers needed): post-LN layers, exact GELU, the
 HF BertModel layout."""
-import argparse
 import math
 
-from _common import emit, peak_rss_mib, setup_torch, summary, time_it
+from _common import emit, parse_args, peak_rss_mib, setup_torch, summary, time_it
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--batch", type=int, default=8)
-ap.add_argument("--seq", type=int, default=128)
-ap.add_argument("--layers", type=int, default=12)
-ap.add_argument("--hidden", type=int, default=768)
-ap.add_argument("--heads", type=int, default=12)
-ap.add_argument("--iters", type=int, default=10)
-ap.add_argument("--warmup", type=int, default=2)
-ap.add_argument("--threads", type=int, default=0)
-a = ap.parse_args()
+a = parse_args(batch=8, seq=128, layers=12, hidden=768, heads=12, iters=10, warmup=2, threads=0)
 torch, threads = setup_torch(a.threads)
 nn = torch.nn
 F = torch.nn.functional

@@ -5,20 +5,13 @@ clip loss (VLA), the pseudo mask of the detached attention map (q 0.85), the BCE
 (PS), backward, torch.optim.AdamW (lr 2e-5, wd 1e-8). Random weights and inputs; token
 lengths as the TypeScript side draws them. Median ms per step, the pseudo-mask step's share,
 peak RSS."""
-import argparse
 import os
 import sys
 import time
 
-from _common import emit, peak_rss_mib, setup_torch, summary
+from _common import emit, parse_args, peak_rss_mib, setup_torch, summary
 
-ap = argparse.ArgumentParser(description=__doc__)
-ap.add_argument("--preset", default="g2d-resnet50")
-ap.add_argument("--batch", type=int, default=8)
-ap.add_argument("--iters", type=int, default=3)
-ap.add_argument("--warmup", type=int, default=1)
-ap.add_argument("--threads", type=int, default=0)
-a = ap.parse_args()
+a = parse_args(__doc__, preset="g2d-resnet50", batch=8, iters=3, warmup=1, threads=0)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "tools", "model"))

@@ -5,23 +5,13 @@ source index), np.quantile(0.85) per image, then the reference's two in-place as
 (map[map > t] = 1; map[map <= t] = 0). Reads the B x 4 x 8 x 8 float32 input written by the
 TS side (--input), so both sides threshold the same maps; prints timings and the mask's
 number of ones (to check agreement) as one JSON line."""
-import argparse
 import os
 
 import numpy as np
 
-from _common import emit, peak_rss_mib, summary, time_it
+from _common import REQUIRED, emit, parse_args, peak_rss_mib, summary, time_it
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--input", required=True)
-ap.add_argument("--batch", type=int, default=64)
-ap.add_argument("--heads", type=int, default=4)
-ap.add_argument("--grid", type=int, default=8)
-ap.add_argument("--size", type=int, default=256)
-ap.add_argument("--quantile", type=float, default=0.85)
-ap.add_argument("--iters", type=int, default=30)
-ap.add_argument("--warmup", type=int, default=3)
-a = ap.parse_args()
+a = parse_args(input=REQUIRED, batch=64, heads=4, grid=8, size=256, quantile=0.85, iters=30, warmup=3)
 
 att = np.fromfile(a.input, dtype="<f4").reshape(a.batch, a.heads, a.grid, a.grid).astype(np.float32)
 scale = np.float32(a.grid / a.size)

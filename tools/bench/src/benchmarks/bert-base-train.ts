@@ -8,17 +8,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { variableGrads } from '@g2d-ts/nn';
 import { BertModel, BERT_BASE_CONFIG } from '@g2d-ts/text';
-import { measureSteps } from '../measure';
-import { benchThreads, defineBenchmark } from '../types';
+import { trainBenchmark } from '../train-benchmark';
 
-const batch = 8, seq = 128;
-
-export default defineBenchmark({
+export default trainBenchmark({
   name: 'bert-base-train',
+  steps: (quick) => ({ warmup: quick ? 1 : 2, iters: quick ? 2 : 5 }),
   description: 'BERT-base forward+backward on 8x128 tokens (ms/step, peak RSS per memory mode) vs PyTorch',
   unit: 'ms per forward+backward step (BERT-base, 8x128 tokens); ratio = ours (fast) / PyTorch',
-  modes: ['fast', 'balanced', 'lean'],
-  async ours(ctx, { mode }) {
+  sizes: { batch: 8, seq: 128 },
+  setup(mode, { batch, seq }) {
     const model = new BertModel({ ...BERT_BASE_CONFIG, vocabSize: 28996 }, { seed: 0 }).setMemoryMode(mode);
     const ids = tf.tidy(() => tf.randomUniform([batch, seq], 0, 28996, 'int32', 1) as tf.Tensor2D);
     const mask = tf.tidy(() => tf.concat([tf.ones([batch, (seq * 3) / 4], 'int32'), tf.zeros([batch, seq / 4], 'int32')], 1) as tf.Tensor2D);
@@ -35,15 +33,10 @@ export default defineBenchmark({
       value.dispose();
       tf.dispose(all);
     };
-    const f = measureSteps(step, { warmup: ctx.quick ? 1 : 2, iters: ctx.quick ? 2 : 5 });
-    model.dispose();
-    tf.dispose([ids, mask]);
-    ctx.log(`ours [${mode}]: ${f.medianMs.toFixed(0)} ms/step on ${ctx.backend}, peak RSS ${f.peakRssMiB} MiB`);
-    return { ...f, mode };
-  },
-  async reference(ctx) {
-    return ctx.runPython('tools/bench/reference/bert_base_train.py', [
-      '--batch', String(batch), '--seq', String(seq), '--iters', String(ctx.quick ? 2 : 5), '--warmup', String(ctx.quick ? 1 : 2), '--threads', String(benchThreads()),
-    ]) as Promise<Record<string, number | string>>;
+    const dispose = () => {
+      model.dispose();
+      tf.dispose([ids, mask]);
+    };
+    return { step, dispose };
   },
 });

@@ -13,17 +13,16 @@ import * as tf from '@tensorflow/tfjs';
 import { variableGrads } from '@g2d-ts/nn';
 import { AdamW } from '@g2d-ts/train';
 import { backbones } from '@g2d-ts/vision';
-import { measureSteps } from '../measure';
-import { benchThreads, defineBenchmark } from '../types';
+import { trainBenchmark } from '../train-benchmark';
 
-const batch = 8, size = 256;
-
-export default defineBenchmark({
+export default trainBenchmark({
   name: 'resnet50-train',
+  steps: (quick) => ({ warmup: 2, iters: quick ? 2 : 5 }),
   description: 'ResNet-50 training step, batch 8, 256x256, Adam (ms/step, peak RSS per memory mode) vs PyTorch',
   unit: 'ms per training step (ResNet-50, batch 8, 256x256, Adam); ratio = ours (fast) / PyTorch',
-  modes: ['fast', 'balanced', 'lean'],
-  async ours(ctx, { mode }) {
+  sizes: { batch: 8, size: 256 },
+  logExtra: (f) => `, tensor growth/step ${f.tensorGrowthPerStep}`,
+  setup(mode, { batch, size }) {
     const model = backbones.create('resnet50', { seed: 0 }).setMemoryMode(mode);
     model.train();
     const w = tf.variable(tf.randomNormal([2048, 1000], 0, 0.01, 'float32', 1), true, 'fc.weight');
@@ -42,16 +41,11 @@ export default defineBenchmark({
       value.dataSync(); // the step has finished
       value.dispose();
     };
-    const f = measureSteps(step, { warmup: 2, iters: ctx.quick ? 2 : 5 });
-    model.dispose();
-    opt.dispose();
-    tf.dispose([w, b, x, y]);
-    ctx.log(`ours [${mode}]: ${f.medianMs.toFixed(0)} ms/step on ${ctx.backend}, peak RSS ${f.peakRssMiB} MiB, tensor growth/step ${f.tensorGrowthPerStep}`);
-    return { ...f, mode };
-  },
-  async reference(ctx) {
-    return ctx.runPython('tools/bench/reference/resnet50_train.py', [
-      '--batch', String(batch), '--size', String(size), '--iters', String(ctx.quick ? 2 : 5), '--warmup', '2', '--threads', String(benchThreads()),
-    ]) as Promise<Record<string, number | string>>;
+    const dispose = () => {
+      model.dispose();
+      opt.dispose();
+      tf.dispose([w, b, x, y]);
+    };
+    return { step, dispose };
   },
 });
