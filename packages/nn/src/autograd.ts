@@ -15,9 +15,10 @@
  *
  * `checkpoint(fn, inputs, { params })` runs `fn` without recording it and keeps only its
  * inputs; its gradient recomputes `fn` with the tape on and backpropagates through it. The
- * recomputation replays the dropout seeds of the first run (same masks) and BatchNorm does not
- * update its running statistics a second time (`isRecomputing()`), so the gradients are those
- * of the plain path. It works under `tf.variableGrads` too (the memory of the recomputed
+ * recomputation replays the dropout seeds of the first run (same masks), BatchNorm normalises
+ * with the batch statistics of the first run (kept with the inputs: a few floats per channel,
+ * instead of reducing every activation again) and does not update its running statistics a
+ * second time (`isRecomputing()`), so the gradients are those of the plain path. It works under `tf.variableGrads` too (the memory of the recomputed
  * blocks is saved either way; the early freeing needs `valueAndGradients`).
  *
  * These functions reach into the tfjs engine's tape (`engine().state.activeTape`,
@@ -286,15 +287,26 @@ export function isRecomputing(): boolean {
   return recomputing > 0;
 }
 
-/** Dropout seeds of one checkpointed block: recorded on the first run, replayed on the recomputation. */
-interface SeedLog {
+/**
+ * What the recomputation of one checkpointed block replays from its first run: the dropout
+ * seeds (same masks) and small tensors a layer stashed (BatchNorm's batch mean and variance,
+ * so the recomputation normalises with them instead of reducing the activations again).
+ */
+interface BlockLog {
   seeds: number[];
+  /** kept tensors, in stash order: owned by the log on the first run, by the tape node's saved list on the replay */
+  stash: tf.Tensor[];
+  /** how many tensors each stash call recorded */
+  stashSizes: number[];
   replay: boolean;
   pos: number;
+  /** stash calls replayed so far, and the tensors they took */
+  stashCalls: number;
+  stashPos: number;
 }
-let seedLog: SeedLog | null = null;
+let seedLog: BlockLog | null = null;
 
-function withSeedLog<T>(log: SeedLog, fn: () => T): T {
+function withSeedLog<T>(log: BlockLog, fn: () => T): T {
   const prev = seedLog;
   seedLog = log;
   try {
@@ -326,6 +338,31 @@ export function dropoutSeedFor(draw: () => number): number {
   return s;
 }
 
+/**
+ * Small tensors a layer computed on the first run of a checkpointed block and needs again in
+ * its recomputation (BatchNorm's batch statistics): `compute()` normally; inside a checkpointed
+ * block's first run the result is also stashed (copies, kept until the block's gradient), and
+ * the recomputation gets the stashed tensors back instead of computing them (the caller must
+ * not dispose those). Calls must come in the same order with the same shapes both times.
+ */
+export function stashedForRecompute(compute: () => tf.Tensor[]): { tensors: tf.Tensor[]; replayed: boolean } {
+  const log = seedLog;
+  if (log?.replay) {
+    const count = log.stashSizes[log.stashCalls++];
+    if (count === undefined || log.stashPos + count > log.stash.length) {
+      throw new G2DError('checkpoint: the recomputed block stashed more tensors than its first run (non-deterministic block)');
+    }
+    const tensors = log.stash.slice(log.stashPos, log.stashPos + count);
+    log.stashPos += count;
+    return { tensors, replayed: true };
+  }
+  const tensors = compute();
+  if (log) {
+    for (const t of tensors) log.stash.push(tf.keep(t.clone()));
+    log.stashSizes.push(tensors.length);
+  }
+  return { tensors, replayed: false };
+}
 export interface CheckpointOptions {
   /** The variables `fn` reads; the trainable ones receive gradients. */
   params?: Iterable<tf.Variable>;
@@ -361,22 +398,32 @@ export function checkpoint<T extends tf.Tensor>(fn: (...args: tf.Tensor[]) => T,
     diff = diff.filter((i) => tape.dependsOnX(inputs[i]!));
     if (!params.length && !diff.length) return noGrad(() => fn(...all));
   } else if (!params.length && !diff.length) return fn(...all);
-  const log: SeedLog = { seeds: [], replay: false, pos: 0 };
+  const log: BlockLog = { seeds: [], stash: [], stashSizes: [], replay: false, pos: 0, stashCalls: 0, stashPos: 0 };
   const restore = opts.capture?.() ?? (<R>(f: () => R) => f());
   const op = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    save(all);
-    const value = withSeedLog(log, () => fn(...all));
+    let value: T;
+    try {
+      value = withSeedLog(log, () => fn(...all));
+      // the inputs, then what the block's layers stashed for the recomputation (saved copies:
+      // the tape frees them with the other saved tensors, whether the gradient runs or not)
+      save([...all, ...log.stash]);
+    } finally {
+      tf.dispose(log.stash);
+      log.stash = [];
+    }
     if (!(value instanceof tf.Tensor)) throw new G2DError('checkpoint: fn must return a tensor');
     return {
       value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const args2 = saved.slice(0, all.length);
+        const stash = saved.slice(all.length);
         const wanted = [...diff.map((i) => args2[i]!), ...params];
         recomputing++;
         let r: { value: tf.Tensor; grads: (tf.Tensor | null)[] };
         try {
-          r = withSeedLog({ seeds: log.seeds, replay: true, pos: 0 }, () => restore(() => {
+          const replay: BlockLog = { seeds: log.seeds, stash, stashSizes: log.stashSizes, replay: true, pos: 0, stashCalls: 0, stashPos: 0 };
+          r = withSeedLog(replay, () => restore(() => {
             // a fresh, lean tape for the recomputation; recomputing > 0 keeps nested checkpoints plain
             const st2 = engine().state;
             const depth = st2.gradientDepth;

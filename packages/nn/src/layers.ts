@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
 import { backendHasFilterGrad, dropout, embeddingLookup, layerNorm, linear, padSpatial as pad4, scopedDropoutSeed } from './functional';
 import { Module, type ModuleOptions } from './module';
-import { dropoutSeedFor, isRecomputing } from './autograd';
+import { dropoutSeedFor, isRecomputing, stashedForRecompute } from './autograd';
 
 /** PyTorch-style weight initialisers. */
 export type ConvInit = 'torch' | 'kaiming_normal_fan_out' | 'kaiming_uniform_fan_in' | 'xavier_uniform';
@@ -199,7 +199,12 @@ export class BatchNorm extends Module {
       const gamma = affine ? (args[1] as tf.Tensor1D) : undefined;
       const beta = affine ? (args[2] as tf.Tensor1D) : undefined;
       const save = args[args.length - 1] as tf.GradSaveFunc;
-      const { mean, variance } = tf.moments(xi, axes); // biased variance, as PyTorch normalises with
+      // biased variance, as PyTorch normalises with; a checkpointed block's recomputation gets the
+      // statistics of its first run back (the same values) instead of reducing the input again
+      const [mean, variance] = stashedForRecompute(() => {
+        const m = tf.moments(xi, axes);
+        return [m.mean, m.variance];
+      }).tensors as [tf.Tensor, tf.Tensor];
       // clones escape the tidy scopes for the running-statistics update (disposed by the caller)
       stats = { mean: tf.keep(mean.clone()), variance: tf.keep(variance.clone()) };
       const rstd = tf.rsqrt(tf.add(variance, eps));

@@ -258,6 +258,38 @@ describeBackends('checkpoint and memory modes (activation recomputation)', ({ rt
     x.dispose();
   });
 
+  it("the recomputation normalises with the first run's BatchNorm statistics (no second reduction), kept until the gradient or freed with the tape", async () => {
+    const x = input([2, 6, 6, 3], 9) as tf.Tensor4D;
+    // batch statistics are reduced once per BatchNorm call: the recomputed blocks add no Mean kernels
+    const means = async (mode: MemoryMode) => {
+      const net = new Net(6).setMemoryMode(mode);
+      const info = await tf.profile(() => {
+        stepGrads(net, x, 'lean');
+      });
+      net.dispose();
+      return info.kernels.filter((k) => k.name === 'Mean').length;
+    };
+    const fast = await means('fast');
+    expect(fast).toBeGreaterThan(0);
+    expect(await means('lean')).toBe(fast);
+    // a checkpointed BatchNorm block whose output the loss does not use: its stash goes with the tape
+    const net = new Net(7).setMemoryMode('lean');
+    const unused = () =>
+      tf.tidy(() => {
+        const b = net.blocks.at(0);
+        checkpoint((t) => b.forward(t as tf.Tensor4D), [relu(net.stem.forward(x))], { params: b.trainableVariables() });
+        return tf.sum(tf.square(net.stem.forward(x))) as tf.Scalar;
+      });
+    for (const how of [variableGrads, tf.variableGrads]) {
+      await expectNoLeakedTensors(() => {
+        const { value, grads } = how(unused, net.trainableVariables());
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+    }
+    net.dispose();
+    x.dispose();
+  });
+
   it('recomputes the block inside the backward pass (isRecomputing) and runs plainly outside a gradient', () => {
     const w = tf.variable(tf.tensor1d([0.5, -2]));
     let calls = 0;
