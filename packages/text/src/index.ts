@@ -1,6 +1,9 @@
-// BERT WordPiece tokenizer, BERT encoder with Hugging Face weight import and the G2D text
-// projection, as @g2d-ts/nn Modules. Hub resolution is @g2d-ts/core's; the module system @g2d-ts/nn's.
-// Side effect: registers BertModel and TextProjection with @g2d-ts/nn's saveModel / autoFromPretrained.
+/**
+ * @g2d-ts/text: BERT WordPiece tokenizer, BERT encoder with Hugging Face weight import and the
+ * G2D text projection, as @g2d-ts/nn Modules. Hub resolution is @g2d-ts/core's; the module
+ * system @g2d-ts/nn's. Side effect: registers BertModel and TextProjection with @g2d-ts/nn's
+ * saveModel / autoFromPretrained.
+ */
 import './bert/register';
 
 export {
