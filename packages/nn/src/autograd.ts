@@ -304,21 +304,21 @@ interface BlockLog {
   stashCalls: number;
   stashPos: number;
 }
-let seedLog: BlockLog | null = null;
+let blockLog: BlockLog | null = null;
 
-function withSeedLog<T>(log: BlockLog, fn: () => T): T {
-  const prev = seedLog;
-  seedLog = log;
+function withBlockLog<T>(log: BlockLog, fn: () => T): T {
+  const prev = blockLog;
+  blockLog = log;
   try {
     return fn();
   } finally {
-    seedLog = prev;
+    blockLog = prev;
   }
 }
 
 /** Whether a checkpointed block is running (first run or recomputation). */
 export function inCheckpointedBlock(): boolean {
-  return seedLog !== null;
+  return blockLog !== null;
 }
 
 /**
@@ -326,7 +326,7 @@ export function inCheckpointedBlock(): boolean {
  * recorded seed when the block is recomputed (so the mask is the same and no generator moves).
  */
 export function dropoutSeedFor(draw: () => number): number {
-  const log = seedLog;
+  const log = blockLog;
   if (!log) return draw();
   if (log.replay) {
     const s = log.seeds[log.pos++];
@@ -345,8 +345,8 @@ export function dropoutSeedFor(draw: () => number): number {
  * the recomputation gets the stashed tensors back instead of computing them (the caller must
  * not dispose those). Calls must come in the same order with the same shapes both times.
  */
-export function stashedForRecompute(compute: () => tf.Tensor[]): { tensors: tf.Tensor[]; replayed: boolean } {
-  const log = seedLog;
+export function stashedForRecompute(compute: () => tf.Tensor[]): tf.Tensor[] {
+  const log = blockLog;
   if (log?.replay) {
     const count = log.stashSizes[log.stashCalls++];
     if (count === undefined || log.stashPos + count > log.stash.length) {
@@ -354,14 +354,14 @@ export function stashedForRecompute(compute: () => tf.Tensor[]): { tensors: tf.T
     }
     const tensors = log.stash.slice(log.stashPos, log.stashPos + count);
     log.stashPos += count;
-    return { tensors, replayed: true };
+    return tensors;
   }
   const tensors = compute();
   if (log) {
     for (const t of tensors) log.stash.push(tf.keep(t.clone()));
     log.stashSizes.push(tensors.length);
   }
-  return { tensors, replayed: false };
+  return tensors;
 }
 export interface CheckpointOptions {
   /** The variables `fn` reads; the trainable ones receive gradients. */
@@ -404,7 +404,7 @@ export function checkpoint<T extends tf.Tensor>(fn: (...args: tf.Tensor[]) => T,
     const save = args[args.length - 1] as tf.GradSaveFunc;
     let value: T;
     try {
-      value = withSeedLog(log, () => fn(...all));
+      value = withBlockLog(log, () => fn(...all));
       // the inputs, then what the block's layers stashed for the recomputation (saved copies:
       // the tape frees them with the other saved tensors, whether the gradient runs or not)
       save([...all, ...log.stash]);
@@ -423,7 +423,7 @@ export function checkpoint<T extends tf.Tensor>(fn: (...args: tf.Tensor[]) => T,
         let r: { value: tf.Tensor; grads: (tf.Tensor | null)[] };
         try {
           const replay: BlockLog = { seeds: log.seeds, stash, stashSizes: log.stashSizes, replay: true, pos: 0, stashCalls: 0, stashPos: 0 };
-          r = withSeedLog(replay, () => restore(() => {
+          r = withBlockLog(replay, () => restore(() => {
             // a fresh, lean tape for the recomputation; recomputing > 0 keeps nested checkpoints plain
             const st2 = engine().state;
             const depth = st2.gradientDepth;

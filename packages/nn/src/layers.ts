@@ -204,7 +204,7 @@ export class BatchNorm extends Module {
       const [mean, variance] = stashedForRecompute(() => {
         const m = tf.moments(xi, axes);
         return [m.mean, m.variance];
-      }).tensors as [tf.Tensor, tf.Tensor];
+      }) as [tf.Tensor, tf.Tensor];
       // clones escape the tidy scopes for the running-statistics update (disposed by the caller)
       stats = { mean: tf.keep(mean.clone()), variance: tf.keep(variance.clone()) };
       const rstd = tf.rsqrt(tf.add(variance, eps));
