@@ -19,7 +19,7 @@ import {
   type AttentionMaps, type Grounding, type PreparedImage,
 } from './analysis';
 import { chooseBackend } from './backend';
-import { loadCheckpoint, tokenizerFromVocab, type LoadedCheckpoint, type NamedBytes, type NamedText } from './checkpoint';
+import { builtInTokenizer, builtInVocab, loadCheckpoint, tokenizerFromVocab, type LoadedCheckpoint, type NamedBytes, type NamedText } from './checkpoint';
 import { setUpCodecs } from './codecs';
 import { droppedFiles, sortFiles } from './files';
 import { baseLayer, compose, displayRoi, heatLayer, maskLayer, type BaseLayer, type Layer } from './render';
@@ -202,7 +202,9 @@ function setModel(m: ModelState): void {
   for (const c of state.zs.values()) c.dispose();
   state.zs.clear();
   state.model = m;
-  if (state.vocab) {
+  // a model on the built-in synthetic vocabulary (the demo checkpoint) uses it whatever vocab.txt is loaded
+  state.tok = builtInTokenizer(m.config);
+  if (!state.tok && state.vocab) {
     try {
       state.tok = tokenizerFromVocab(state.vocab, m.config);
     } catch (e) {
@@ -264,7 +266,9 @@ async function useRandom(): Promise<void> {
 }
 
 function updateVocabInfo(): void {
-  if (!state.vocab) {
+  if (state.tok && state.model && builtInVocab(state.model.config)) {
+    el.vocabInfo.textContent = `the built-in synthetic vocabulary (the model's text.vocab): ${state.tok.vocabSize} tokens${state.model.config.text.lowercase ? ' (lowercased)' : ''}`;
+  } else if (!state.vocab) {
     el.vocabInfo.textContent = 'no vocabulary: text features (grounding, zero-shot, report) need the model\'s vocab.txt';
   } else if (state.tok) {
     el.vocabInfo.textContent = `${state.vocab.name}: ${state.tok.vocabSize} tokens${state.model?.config.text.lowercase ? ' (lowercased)' : ''}`;
@@ -278,7 +282,7 @@ function useVocab(v: NamedText): void {
   state.tok = undefined;
   for (const c of state.zs.values()) c.dispose();
   state.zs.clear();
-  if (state.model) state.tok = tokenizerFromVocab(v, state.model.config);
+  if (state.model) state.tok = builtInTokenizer(state.model.config) ?? tokenizerFromVocab(v, state.model.config);
   updateVocabInfo();
 }
 

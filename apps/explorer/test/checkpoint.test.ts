@@ -10,9 +10,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, initBackend, writeSafetensors } from '@g2d-ts/core';
 import { referencePreprocess } from '@g2d-ts/data/browser';
-import { createModel, saveG2DModel, type G2DModel } from '@g2d-ts/model';
+import { buildConfig, createModel, loadTokenizer, saveG2DModel, SYNTHETIC_VOCAB_SIZE, type G2DModel } from '@g2d-ts/model';
 import { attentionMaps, decoderMap, encodeTexts, grounding, imageEmbedding, prepareImage, pseudoMask, retrievalScore, zeroShotClassifier, zeroShotScores } from '../src/analysis';
-import { loadCheckpoint, parseCheckpointConfig, tokenizerFromVocab, type NamedBytes, type NamedText } from '../src/checkpoint';
+import { builtInTokenizer, loadCheckpoint, parseCheckpointConfig, tokenizerFromVocab, type NamedBytes, type NamedText } from '../src/checkpoint';
 
 const WORDS = ['pleural', 'effusion', 'no', 'pneumothorax', 'heart', 'size', 'normal', 'lung', 'clear', 'opacity', 'small', 'left', 'right', 'is', 'the', '.', ','];
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS, ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `##${c}`)].join('\n');
@@ -155,5 +155,15 @@ describe('analysis on the loaded model', () => {
   it('refuses a vocabulary larger than the model\'s', () => {
     const big = Array.from({ length: 70 }, (_, i) => (i < 5 ? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'][i] : `w${i}`)).join('\n');
     expect(() => tokenizerFromVocab({ name: 'vocab.txt', text: big }, model.config)).toThrow(/vocab\.txt: the vocabulary has 70 tokens but the model's text\.vocabSize is 64/);
+  });
+
+  it("a model on the built-in synthetic vocabulary (the demo's) gets its tokenizer without a vocab.txt; others need one", () => {
+    expect(builtInTokenizer(model.config)).toBeUndefined();
+    const cfg = buildConfig('g2d-resnet18-tiny', { text: { vocab: 'synthetic', vocabSize: SYNTHETIC_VOCAB_SIZE } });
+    const tok = builtInTokenizer(cfg)!;
+    expect(tok.vocabSize).toBe(SYNTHETIC_VOCAB_SIZE);
+    // the same ids as the app-side tokenizer of @g2d-ts/model (what the demo trained with)
+    expect(tok.encode('Small left pleural effusion.')).toEqual(loadTokenizer(cfg.text).encode('Small left pleural effusion.'));
+    expect(tok.tokenize('Small left pleural effusion.')).toEqual(['small', 'left', 'pleural', 'effusion', '.']);
   });
 });

@@ -5,7 +5,12 @@
  *   same set of findings (chance = that share under a random ranking);
  * - pseudo masks on findings (synthetic): IoU of the pseudo mask (the processor on the model's
  *   attention) with each finding's true mask, against a random mask of the same area drawn on
- *   the same attention grid (same number of cells), averaged per finding.
+ *   the same attention grid (same number of cells), averaged per finding;
+ * - how peaked the attention is (every source): the mean-of-heads attention over the h x w cells,
+ *   renormalised to sum 1, as `peak` = h*w * its largest cell weight (1 = uniform) and `entropy`
+ *   = its entropy / ln(h*w) (1 = uniform), averaged over the images. A pseudo mask is the top
+ *   (1 - q) of this map: while the map is flat it is decided by small differences and carries
+ *   little about where the findings are.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@g2d-ts/core';
@@ -22,6 +27,8 @@ export interface ValidationSummary {
   findingsMatchChance?: number;
   /** per finding: mean IoU of the pseudo mask with the true mask, of a random same-area mask, and the images counted */
   pseudoMaskIoU?: Record<string, { pseudo: number; random: number; n: number }>;
+  /** how peaked the mean-of-heads attention over the cells is: peak (h*w * max weight) and normalised entropy, 1 = uniform for both */
+  attention?: { peak: number; entropy: number; cells: number };
 }
 
 export interface ValidationResult {
@@ -42,6 +49,28 @@ export async function prepareImages(model: G2DModel, items: PairItem[]): Promise
   return tf.tensor4d(buf, [items.length, S, S, 3]);
 }
 
+/**
+ * How peaked `b` attention maps of `cells` weights each (rows summing to 1) are, averaged over
+ * the maps: `peak` = cells * max weight, `entropy` = entropy / ln(cells); 1 and 1 when uniform,
+ * `cells` and 0 when all weight is on one cell.
+ */
+export function attentionSpread(weights: ArrayLike<number>, b: number, cells: number): { peak: number; entropy: number } {
+  let peak = 0;
+  let entropy = 0;
+  for (let k = 0; k < b; k++) {
+    let mx = 0;
+    let ent = 0;
+    for (let c = 0; c < cells; c++) {
+      const v = weights[k * cells + c]!;
+      if (v > mx) mx = v;
+      if (v > 0) ent -= v * Math.log(v);
+    }
+    peak += mx * cells;
+    entropy += cells > 1 ? ent / Math.log(cells) : 1;
+  }
+  return { peak: peak / b, entropy: entropy / b };
+}
+
 function key(findings: string[] | undefined): string {
   return [...(findings ?? [])].sort().join('|');
 }
@@ -55,6 +84,9 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
   const S = model.config.imageSize;
   const iou: Record<string, { pseudo: number; random: number; n: number }> = {};
   const rng = new Rng(`${String(opts.seed)}/val-random-masks`);
+  let attPeak = 0;
+  let attEntropy = 0;
+  let attCells = 0;
   for (let s = 0; s < N; s += B) {
     const part = items.slice(s, s + B);
     const images = await prepareImages(model, part);
@@ -67,6 +99,21 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
     const te = model.encodeText({ inputIds: ids, attentionMask: mask });
     txt.set(te.dataSync(), s * D);
     tf.dispose([te, ids, mask]);
+    {
+      const att = model.attentionMap(images); // [b, heads, h, w]
+      const [b, , ah, aw] = att.shape;
+      const cells = ah * aw;
+      const m = tf.tidy(() => {
+        const a = tf.reshape(tf.mean(att, 1), [b, cells]);
+        return tf.div(a, tf.sum(a, 1, true));
+      });
+      const spread = attentionSpread(m.dataSync(), b, cells);
+      m.dispose();
+      att.dispose();
+      attPeak += spread.peak * b;
+      attEntropy += spread.entropy * b;
+      attCells = cells;
+    }
     if (part.some((p) => p.masks && p.findings?.length)) {
       const att = model.attentionMap(images);
       const pm = model.pseudoMask(att, images); // [b, S, S, 1]
@@ -152,6 +199,7 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
     summary.findingsMatchTop1 = fm / N;
     summary.findingsMatchChance = fmChance / N;
   }
+  if (N > 0 && attCells > 0) summary.attention = { peak: attPeak / N, entropy: attEntropy / N, cells: attCells };
   if (Object.keys(iou).length) {
     summary.pseudoMaskIoU = Object.fromEntries(Object.entries(iou).sort().map(([k, v]) => [k, { pseudo: v.pseudo / v.n, random: v.random / v.n, n: v.n }]));
   }

@@ -28,6 +28,7 @@ function summary(ctx: CliContext, res: Awaited<ReturnType<typeof runPretraining>
     ctx.out(`validation (${v.n} held-out pairs): image->report top-1 ${(100 * v.i2tTop1).toFixed(1)}% (chance ${(100 * v.chance).toFixed(1)}%), top-5 ${(100 * v.i2tTop5).toFixed(1)}%`);
     if (v.findingsMatchTop1 !== undefined) ctx.out(`; top report with the same findings ${(100 * v.findingsMatchTop1).toFixed(1)}% (chance ${(100 * v.findingsMatchChance!).toFixed(1)}%)`);
     ctx.out('\n');
+    if (v.attention) ctx.out(`  attention over the ${v.attention.cells} cells (mean of heads): peak ${v.attention.peak.toFixed(2)}x uniform, entropy ${v.attention.entropy.toFixed(3)} of uniform's\n`);
     if (v.pseudoMaskIoU) {
       for (const [k, r] of Object.entries(v.pseudoMaskIoU)) ctx.out(`  pseudo-mask IoU ${k.padEnd(15)} ${r.pseudo.toFixed(3)} vs random ${r.random.toFixed(3)} (${r.n} images)\n`);
     }

@@ -149,9 +149,13 @@ export async function writeReport(outDir: string, opts: ReportOptions = {}): Pro
   if (charts.length) sections.push({ title: 'Training curves', body: figureRow(charts.map((svg) => figure({ svg }))) });
   const val = readJsonl(path.join(out, 'val.jsonl')) as unknown as (ValidationSummary & { epoch: number; step: number })[];
   if (val.length) {
-    const rows = val.map((v) => [String(v.epoch), String(v.step), String(v.n), pct(v.i2tTop1), pct(v.i2tTop5), pct(v.t2iTop1), pct(v.chance), pct(v.findingsMatchTop1), pct(v.findingsMatchChance)]);
+    const att = (v: ValidationSummary) => (v.attention ? [v.attention.peak.toFixed(2), v.attention.entropy.toFixed(3)] : ['—', '—']);
+    const rows = val.map((v) => [String(v.epoch), String(v.step), String(v.n), pct(v.i2tTop1), pct(v.i2tTop5), pct(v.t2iTop1), pct(v.chance), pct(v.findingsMatchTop1), pct(v.findingsMatchChance), ...att(v)]);
     const body: HtmlContent[] = [];
-    body.push(htmlTable(rows, ['epoch', 'steps', 'pairs', 'image→report top-1', 'top-5', 'report→image top-1', 'chance (top-1)', 'same findings', 'chance (same findings)']));
+    body.push(htmlTable(rows, ['epoch', 'steps', 'pairs', 'image→report top-1', 'top-5', 'report→image top-1', 'chance (top-1)', 'same findings', 'chance (same findings)', 'attention peak (1 = uniform)', 'attention entropy (1 = uniform)']));
+    if (val.some((v) => v.attention)) {
+      body.push(paragraph('Attention: the mean-of-heads attention-pooling weights over the cells, renormalised; "peak" is the largest weight times the number of cells, "entropy" the entropy over ln(cells). Both are 1 for a uniform map. The pseudo mask is the top of this map, so while it is nearly flat the pseudo masks carry little about where the findings are.'));
+    }
     const lastVal = val[val.length - 1]!;
     if (lastVal.pseudoMaskIoU) {
       const e = Object.entries(lastVal.pseudoMaskIoU);

@@ -1,4 +1,5 @@
 import { describeLearning, learningSummary } from '../src/learning';
+import { attentionSpread } from '../src/evaluate';
 
 describe('learningSummary (hand-worked)', () => {
   // 20 steps: vla 10, 9, ..., -9 (first tenth = steps 0-1: mean 9.5; last tenth = steps 18-19: mean -8.5)
@@ -27,5 +28,16 @@ describe('learningSummary (hand-worked)', () => {
     const l = learningSummary(rows.slice(0, 10));
     expect(l.ps).toBeUndefined();
     expect(describeLearning(l).join('\n')).toMatch(/PS loss: never active/);
+  });
+});
+
+describe('attentionSpread (hand-worked)', () => {
+  it('is 1 and 1 for uniform maps, cells and 0 for a one-cell map, averaged over the maps', () => {
+    expect(attentionSpread([0.25, 0.25, 0.25, 0.25], 1, 4)).toEqual({ peak: 1, entropy: 1 });
+    expect(attentionSpread([0, 1, 0, 0], 1, 4)).toEqual({ peak: 4, entropy: 0 });
+    // two maps: [0.5, 0.5, 0, 0] has peak 2 and entropy ln 2 / ln 4 = 0.5; with a uniform map the means are 1.5 and 0.75
+    const r = attentionSpread([0.5, 0.5, 0, 0, 0.25, 0.25, 0.25, 0.25], 2, 4);
+    expect(r.peak).toBeCloseTo(1.5, 12);
+    expect(r.entropy).toBeCloseTo(0.75, 12);
   });
 });

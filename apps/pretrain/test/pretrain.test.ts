@@ -67,6 +67,14 @@ d('g2d-pretrain on a micro config', () => {
     expect(html).toContain('Figure 4');
     expect(html).not.toMatch(/<script|src="http/);
     expect(res.validation!.summary.n).toBe(8);
+    // attention spread of the held-out images: a map of weights summing to 1 per image
+    const a = res.validation!.summary.attention!;
+    expect(a.cells).toBeGreaterThan(1);
+    expect(a.peak).toBeGreaterThanOrEqual(1);
+    expect(a.peak).toBeLessThanOrEqual(a.cells);
+    expect(a.entropy).toBeGreaterThan(0);
+    expect(a.entropy).toBeLessThanOrEqual(1 + 1e-6);
+    expect(html).toContain('attention peak (1 = uniform)');
     expect(tf.memory().numTensors).toBe(before);
   }, 600_000);
 

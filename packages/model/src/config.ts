@@ -18,7 +18,7 @@ const positiveInt = z.number().int().positive();
 
 export const TextConfigSchema = z
   .object({
-    /** 'bio-clinicalbert' (the cased Bio_ClinicalBERT WordPiece vocabulary) or a path to a vocab.txt / tokenizer.json */
+    /** 'bio-clinicalbert' (the cased Bio_ClinicalBERT WordPiece vocabulary), 'synthetic' (the built-in vocabulary of the synthetic dataset, 800 tokens: set vocabSize 800) or a path to a vocab.txt / tokenizer.json */
     vocab: z.string().min(1).default('bio-clinicalbert'),
     vocabSize: positiveInt.default(28996),
     hiddenSize: positiveInt.default(768),

@@ -4,14 +4,17 @@
  * `text.vocab: 'bio-clinicalbert'` is looked up, in order, at: $G2D_VOCAB; the shared data
  * folder (`$G2D_SHARED_DIR/data/tokenizers/bert-base-cased/vocab.txt`, or `../shared` beside
  * the checkout or any parent of the working directory); the Hugging Face cache
- * (emilyalsentzer/Bio_ClinicalBERT, bert-base-cased). Any other value is a path to a
- * vocab.txt, a tokenizer.json or a folder holding one.
+ * (emilyalsentzer/Bio_ClinicalBERT, bert-base-cased). `text.vocab: 'synthetic'` is the small
+ * vocabulary of the embedded synthetic dataset, shipped with this package (see
+ * synthetic-vocab.ts; the demo uses it, so it runs without the shared folder). Any other value
+ * is a path to a vocab.txt, a tokenizer.json or a folder holding one.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { G2DError, cachedSnapshot } from '@g2d-ts/core';
 import { BertTokenizer } from '@g2d-ts/text';
 import type { G2DConfig } from './config';
+import { syntheticVocabulary } from './synthetic-vocab';
 
 const SHARED_VOCAB = path.join('data', 'tokenizers', 'bert-base-cased', 'vocab.txt');
 const HUB_IDS = ['emilyalsentzer/Bio_ClinicalBERT', 'bert-base-cased'];
@@ -39,8 +42,15 @@ function candidates(): string[] {
   return out;
 }
 
-/** Absolute path of the vocabulary file for a config's `text.vocab`. */
+/** The `text.vocab` names that are not paths. */
+export const NAMED_VOCABS = ['bio-clinicalbert', 'synthetic'] as const;
+
+/**
+ * Absolute path of the vocabulary file for a config's `text.vocab` ('synthetic' has no file:
+ * it is built in, and this returns the name).
+ */
 export function resolveVocab(spec: string): string {
+  if (spec === 'synthetic') return spec;
   if (spec !== 'bio-clinicalbert') {
     const p = path.resolve(spec);
     if (!fs.existsSync(p)) throw new G2DError(`text.vocab: no such file or folder "${spec}"`, { source: p });
@@ -59,13 +69,15 @@ export function resolveVocab(spec: string): string {
 export function loadTokenizer(text: G2DConfig['text']): BertTokenizer {
   const p = resolveVocab(text.vocab);
   const opts = { lowercase: text.lowercase, source: p };
-  const tok = fs.statSync(p).isDirectory()
+  const tok = text.vocab === 'synthetic'
+    ? BertTokenizer.fromVocab(syntheticVocabulary(), { ...opts, source: 'the synthetic vocabulary (@g2d-ts/model)' })
+    : fs.statSync(p).isDirectory()
     ? BertTokenizer.fromDirectory(p, opts)
     : p.endsWith('.json')
       ? BertTokenizer.fromTokenizerJson(fs.readFileSync(p, 'utf8'), { source: p })
       : BertTokenizer.fromFile(p, opts);
   if (tok.vocabSize !== undefined && tok.vocabSize > text.vocabSize) {
-    throw new G2DError(`the vocabulary has ${tok.vocabSize} tokens but text.vocabSize is ${text.vocabSize}`, { source: p });
+    throw new G2DError(`the vocabulary has ${tok.vocabSize} tokens but text.vocabSize is ${text.vocabSize} (set text.vocabSize to at least ${tok.vocabSize})`, { source: p });
   }
   return tok;
 }
