@@ -7,7 +7,7 @@
  * No file system: the same code runs under jest (Node) and in the page.
  */
 import { G2DError, parseSafetensors, type RawTensor } from '@g2d-ts/core';
-import { G2DModel, G2D_FORMAT, buildConfig, resolveConfig, syntheticVocabulary, type G2DConfig } from '@g2d-ts/model';
+import { G2DModel, G2D_FORMAT, buildConfig, resolveConfig, type G2DConfig } from '@g2d-ts/model';
 import { withoutRandomInit } from '@g2d-ts/nn';
 import { BertTokenizer, parseVocab } from '@g2d-ts/text';
 
@@ -87,21 +87,6 @@ export function loadCheckpoint(input: CheckpointInput): LoadedCheckpoint {
   }
   model.eval();
   return { model, config, configSource, tensors: tensors.size, parameters: model.numParams() };
-}
-
-/** Whether the config's vocabulary is built in (no vocab.txt needed). */
-export function builtInVocab(config: G2DConfig): boolean {
-  return config.text.vocab === 'synthetic';
-}
-
-/**
- * The tokenizer a config names without a file: `text.vocab: 'synthetic'` (the built-in vocabulary
- * of the synthetic dataset, which the demo checkpoint uses); undefined for every other vocabulary,
- * whose vocab.txt has to be given.
- */
-export function builtInTokenizer(config: G2DConfig): BertTokenizer | undefined {
-  if (!builtInVocab(config)) return undefined;
-  return BertTokenizer.fromVocab(syntheticVocabulary(), { lowercase: config.text.lowercase, source: 'the built-in synthetic vocabulary' });
 }
 
 /** The WordPiece tokenizer of a vocab.txt's text, checked against the model's vocabulary size. */

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { G2DError } from '@g2d-ts/core';
 import { decodeImage, type GrayImage, type ImageMeta } from '@g2d-ts/data/browser';
 import { defaultPrompts, promptsFor, type PromptFile, type ZeroShotClassifier } from '@g2d-ts/heads';
-import { G2DModel, buildConfig } from '@g2d-ts/model';
+import { G2DModel, buildConfig, builtInTokenizer, isBuiltInVocab } from '@g2d-ts/model';
 import { parseVocab, type BertTokenizer } from '@g2d-ts/text';
 import { barChart } from '@g2d-ts/viz';
 import {
@@ -19,7 +19,7 @@ import {
   type AttentionMaps, type Grounding, type PreparedImage,
 } from './analysis';
 import { chooseBackend } from './backend';
-import { builtInTokenizer, builtInVocab, loadCheckpoint, tokenizerFromVocab, type LoadedCheckpoint, type NamedBytes, type NamedText } from './checkpoint';
+import { loadCheckpoint, tokenizerFromVocab, type LoadedCheckpoint, type NamedBytes, type NamedText } from './checkpoint';
 import { setUpCodecs } from './codecs';
 import { droppedFiles, sortFiles } from './files';
 import { baseLayer, compose, displayRoi, heatLayer, maskLayer, type BaseLayer, type Layer } from './render';
@@ -203,7 +203,7 @@ function setModel(m: ModelState): void {
   state.zs.clear();
   state.model = m;
   // a model on the built-in synthetic vocabulary (the demo checkpoint) uses it whatever vocab.txt is loaded
-  state.tok = builtInTokenizer(m.config);
+  state.tok = builtInTokenizer(m.config.text);
   if (!state.tok && state.vocab) {
     try {
       state.tok = tokenizerFromVocab(state.vocab, m.config);
@@ -266,7 +266,7 @@ async function useRandom(): Promise<void> {
 }
 
 function updateVocabInfo(): void {
-  if (state.tok && state.model && builtInVocab(state.model.config)) {
+  if (state.tok && state.model && isBuiltInVocab(state.model.config.text.vocab)) {
     el.vocabInfo.textContent = `the built-in synthetic vocabulary (the model's text.vocab): ${state.tok.vocabSize} tokens${state.model.config.text.lowercase ? ' (lowercased)' : ''}`;
   } else if (!state.vocab) {
     el.vocabInfo.textContent = 'no vocabulary: text features (grounding, zero-shot, report) need the model\'s vocab.txt';
@@ -282,7 +282,7 @@ function useVocab(v: NamedText): void {
   state.tok = undefined;
   for (const c of state.zs.values()) c.dispose();
   state.zs.clear();
-  if (state.model) state.tok = builtInTokenizer(state.model.config) ?? tokenizerFromVocab(v, state.model.config);
+  if (state.model) state.tok = builtInTokenizer(state.model.config.text) ?? tokenizerFromVocab(v, state.model.config);
   updateVocabInfo();
 }
 

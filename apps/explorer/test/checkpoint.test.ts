@@ -10,9 +10,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, initBackend, writeSafetensors } from '@g2d-ts/core';
 import { referencePreprocess } from '@g2d-ts/data/browser';
-import { buildConfig, createModel, loadTokenizer, saveG2DModel, SYNTHETIC_VOCAB_SIZE, type G2DModel } from '@g2d-ts/model';
+import { buildConfig, builtInTokenizer, createModel, loadTokenizer, saveG2DModel, SYNTHETIC_VOCAB_SIZE, type G2DModel } from '@g2d-ts/model';
 import { attentionMaps, decoderMap, encodeTexts, grounding, imageEmbedding, prepareImage, pseudoMask, retrievalScore, zeroShotClassifier, zeroShotScores } from '../src/analysis';
-import { builtInTokenizer, loadCheckpoint, parseCheckpointConfig, tokenizerFromVocab, type NamedBytes, type NamedText } from '../src/checkpoint';
+import { loadCheckpoint, parseCheckpointConfig, tokenizerFromVocab, type NamedBytes, type NamedText } from '../src/checkpoint';
 
 const WORDS = ['pleural', 'effusion', 'no', 'pneumothorax', 'heart', 'size', 'normal', 'lung', 'clear', 'opacity', 'small', 'left', 'right', 'is', 'the', '.', ','];
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS, ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `##${c}`)].join('\n');
@@ -158,9 +158,9 @@ describe('analysis on the loaded model', () => {
   });
 
   it("a model on the built-in synthetic vocabulary (the demo's) gets its tokenizer without a vocab.txt; others need one", () => {
-    expect(builtInTokenizer(model.config)).toBeUndefined();
+    expect(builtInTokenizer(model.config.text)).toBeUndefined();
     const cfg = buildConfig('g2d-resnet18-tiny', { text: { vocab: 'synthetic', vocabSize: SYNTHETIC_VOCAB_SIZE } });
-    const tok = builtInTokenizer(cfg)!;
+    const tok = builtInTokenizer(cfg.text)!;
     expect(tok.vocabSize).toBe(SYNTHETIC_VOCAB_SIZE);
     // the same ids as the app-side tokenizer of @g2d-ts/model (what the demo trained with)
     expect(tok.encode('Small left pleural effusion.')).toEqual(loadTokenizer(cfg.text).encode('Small left pleural effusion.'));

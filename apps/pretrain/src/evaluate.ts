@@ -99,28 +99,23 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
     const te = model.encodeText({ inputIds: ids, attentionMask: mask });
     txt.set(te.dataSync(), s * D);
     tf.dispose([te, ids, mask]);
+    const att = model.attentionMap(images); // [b, heads, h, w]
+    const [b, , h, w] = att.shape;
     {
-      const att = model.attentionMap(images); // [b, heads, h, w]
-      const [b, , ah, aw] = att.shape;
-      const cells = ah * aw;
       const m = tf.tidy(() => {
-        const a = tf.reshape(tf.mean(att, 1), [b, cells]);
+        const a = tf.reshape(tf.mean(att, 1), [b, h * w]);
         return tf.div(a, tf.sum(a, 1, true));
       });
-      const spread = attentionSpread(m.dataSync(), b, cells);
+      const spread = attentionSpread(m.dataSync(), b, h * w);
       m.dispose();
-      att.dispose();
       attPeak += spread.peak * b;
       attEntropy += spread.entropy * b;
-      attCells = cells;
+      attCells = h * w;
     }
     if (part.some((p) => p.masks && p.findings?.length)) {
-      const att = model.attentionMap(images);
       const pm = model.pseudoMask(att, images); // [b, S, S, 1]
-      const h = att.shape[2];
-      const w = att.shape[3];
       const pmData = pm.dataSync();
-      tf.dispose([att, pm]);
+      pm.dispose();
       part.forEach((p, k) => {
         if (!p.masks) return;
         const pseudo = pmData.subarray(k * S * S, (k + 1) * S * S);
@@ -157,7 +152,7 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
         }
       });
     }
-    images.dispose();
+    tf.dispose([att, images]);
   }
   // similarity and retrieval
   const sim = new Float32Array(N * N);

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { syntheticLayout } from '@g2d-ts/data';
-import { loadTokenizer, SYNTHETIC_VOCAB_SIZE, syntheticVocabulary } from '@g2d-ts/model';
+import { loadTokenizer, resolveVocab, SYNTHETIC_VOCAB_SIZE, syntheticVocabulary } from '@g2d-ts/model';
 import { normalizeBert, preTokenizeBert } from '@g2d-ts/text';
 import { loadPretrainConfig } from '../src/config';
 import { runModelConfig } from '../src/run';
@@ -48,6 +48,11 @@ describe("the synthetic vocabulary (text.vocab: 'synthetic')", () => {
     }
     expect(words).toBeGreaterThan(5000);
     expect(pieces).toBe(words);
+  });
+
+  it('a text.vocabSize below its size is an error naming the key; it has no file to resolve', () => {
+    expect(() => loadTokenizer({ ...demo.text, vocabSize: 100 })).toThrow(/800 tokens but text\.vocabSize is 100/);
+    expect(() => resolveVocab('synthetic')).toThrow(/text\.vocab "synthetic" is built in/);
   });
 
   it('text outside the printable ASCII range is [UNK], not an error', () => {

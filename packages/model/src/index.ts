@@ -31,5 +31,5 @@ export {
   type WeightsReport,
   type ExportOptions,
 } from './weights';
-export { resolveVocab, loadTokenizer, NAMED_VOCABS } from './tokenizer';
+export { resolveVocab, loadTokenizer, builtInTokenizer, isBuiltInVocab } from './tokenizer';
 export { syntheticVocabulary, SYNTHETIC_VOCAB_SIZE, SYNTHETIC_VOCAB_SPECIALS } from './synthetic-vocab';

@@ -42,15 +42,31 @@ function candidates(): string[] {
   return out;
 }
 
-/** The `text.vocab` names that are not paths. */
-export const NAMED_VOCABS = ['bio-clinicalbert', 'synthetic'] as const;
+/** Whether `text.vocab` names a vocabulary built into this package (no file): 'synthetic'. */
+export function isBuiltInVocab(vocab: string): boolean {
+  return vocab === 'synthetic';
+}
+
+function checkVocabSize(tok: BertTokenizer, text: Pick<G2DConfig['text'], 'vocabSize'>, source: string): BertTokenizer {
+  if (tok.vocabSize !== undefined && tok.vocabSize > text.vocabSize) {
+    throw new G2DError(`the vocabulary has ${tok.vocabSize} tokens but text.vocabSize is ${text.vocabSize} (set text.vocabSize to at least ${tok.vocabSize})`, { source });
+  }
+  return tok;
+}
 
 /**
- * Absolute path of the vocabulary file for a config's `text.vocab` ('synthetic' has no file:
- * it is built in, and this returns the name).
+ * The tokenizer of a built-in `text.vocab` (no file system: the browser explorer uses it too),
+ * checked against `text.vocabSize`; undefined for a vocabulary that comes from a file.
  */
+export function builtInTokenizer(text: Pick<G2DConfig['text'], 'vocab' | 'vocabSize' | 'lowercase'>): BertTokenizer | undefined {
+  if (!isBuiltInVocab(text.vocab)) return undefined;
+  const source = 'the built-in synthetic vocabulary (@g2d-ts/model)';
+  return checkVocabSize(BertTokenizer.fromVocab(syntheticVocabulary(), { lowercase: text.lowercase, source }), text, source);
+}
+
+/** Absolute path of the vocabulary file for a config's `text.vocab` (a built-in one has none: an error). */
 export function resolveVocab(spec: string): string {
-  if (spec === 'synthetic') return spec;
+  if (isBuiltInVocab(spec)) throw new G2DError(`text.vocab "${spec}" is built in and has no file (loadTokenizer / builtInTokenizer give its tokenizer)`);
   if (spec !== 'bio-clinicalbert') {
     const p = path.resolve(spec);
     if (!fs.existsSync(p)) throw new G2DError(`text.vocab: no such file or folder "${spec}"`, { source: p });
@@ -67,17 +83,14 @@ export function resolveVocab(spec: string): string {
 }
 
 export function loadTokenizer(text: G2DConfig['text']): BertTokenizer {
+  const builtIn = builtInTokenizer(text);
+  if (builtIn) return builtIn;
   const p = resolveVocab(text.vocab);
   const opts = { lowercase: text.lowercase, source: p };
-  const tok = text.vocab === 'synthetic'
-    ? BertTokenizer.fromVocab(syntheticVocabulary(), { ...opts, source: 'the synthetic vocabulary (@g2d-ts/model)' })
-    : fs.statSync(p).isDirectory()
+  const tok = fs.statSync(p).isDirectory()
     ? BertTokenizer.fromDirectory(p, opts)
     : p.endsWith('.json')
       ? BertTokenizer.fromTokenizerJson(fs.readFileSync(p, 'utf8'), { source: p })
       : BertTokenizer.fromFile(p, opts);
-  if (tok.vocabSize !== undefined && tok.vocabSize > text.vocabSize) {
-    throw new G2DError(`the vocabulary has ${tok.vocabSize} tokens but text.vocabSize is ${text.vocabSize} (set text.vocabSize to at least ${tok.vocabSize})`, { source: p });
-  }
-  return tok;
+  return checkVocabSize(tok, text, p);
 }
