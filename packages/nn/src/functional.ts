@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng } from '@g2d-ts/core';
 import { dropoutSeedFor, inCheckpointedBlock } from './autograd';
+import { nativeOps, nativeReluGrad } from './native';
 
 /**
  * `x [..., in] · w [in, out] + b [out]` (tfjs layout: weights are [in, out]; PyTorch's
@@ -62,7 +63,14 @@ export const relu: <T extends tf.Tensor>(x: T) => T = tf.customGrad((...args: (t
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   const y = tf.relu(x);
   save([y]);
-  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.sign(saved[0]!)) };
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      // TensorFlow's one-pass ReluGrad kernel on the native backend (same values)
+      const nb = dy.dtype === 'float32' ? nativeOps() : null;
+      return nb ? nativeReluGrad(nb, dy, saved[0]!) : tf.mul(dy, tf.sign(saved[0]!));
+    },
+  };
 }) as <T extends tf.Tensor>(x: T) => T;
 
 /** Activation names as transformers' config.json spells them (`hidden_act`). */

@@ -60,6 +60,7 @@ export {
   backendHasFilterGrad,
   type ActivationName,
 } from './functional';
+export { setNativeKernels, nativeOps } from './native';
 export {
   valueAndGradients,
   variableGrads,

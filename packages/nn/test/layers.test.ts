@@ -7,6 +7,7 @@ import { Rng } from '@g2d-ts/core';
 import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import {
   BatchNorm,
+  Conv2d,
   Dropout,
   Embedding,
   LayerNorm,
@@ -23,8 +24,10 @@ import {
   maxPool2d,
   nchwToNhwc,
   nhwcToNchw,
+  nativeOps,
   relu,
   resizeNearest,
+  setNativeKernels,
   withDropoutSeed,
 } from '../src';
 
@@ -243,3 +246,105 @@ describeBackends('layers', ({ rtol, atol }) => {
     mha.dispose();
   });
 });
+
+describeBackends(
+  "BatchNorm on TensorFlow's fused training kernels (native backend)",
+  () => {
+    // FusedBatchNormV3 / FusedBatchNormGradV3 / ReluGrad against the portable tfjs formulation
+    // of the same maths (setNativeKernels(false)), for every input rank BatchNorm accepts
+    const run = (native: boolean, shape: number[], affine: boolean) => {
+      setNativeKernels(native);
+      try {
+        const bn = new BatchNorm(shape[shape.length - 1]!, { affine, rng: new Rng(3) });
+        tf.tidy(() => {
+          bn.weight?.assign(tf.randomNormal([bn.numFeatures], 1, 0.2, 'float32', 5));
+          bn.bias?.assign(tf.randomNormal([bn.numFeatures], 0, 0.2, 'float32', 6));
+        });
+        const x0 = tf.randomNormal(shape, 0.5, 3, 'float32', 7);
+        const x = tf.variable(x0);
+        x0.dispose();
+        const dy = tf.randomNormal(shape, 0, 1, 'float32', 8);
+        const params = affine ? [x, bn.weight!, bn.bias!] : [x];
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(relu(bn.forward(x)), dy)) as tf.Scalar, params);
+        const yt = tf.tidy(() => bn.forward(x));
+        const out = {
+          y: yt.dataSync().slice(),
+          loss: value.dataSync()[0]!,
+          grads: params.map((p) => grads[p.name]!.dataSync().slice()),
+          running: [bn.runningMean.dataSync().slice(), bn.runningVar.dataSync().slice()],
+          tracked: bn.numBatchesTracked,
+        };
+        tf.dispose([yt, value, ...Object.values(grads), x, dy]);
+        bn.dispose();
+        return out;
+      } finally {
+        setNativeKernels(true);
+      }
+    };
+
+    it('uses the native kernels and matches the portable path (ranks 2-4, affine or not), leaking nothing', async () => {
+      expect(nativeOps()).not.toBeNull();
+      setNativeKernels(false);
+      expect(nativeOps()).toBeNull();
+      setNativeKernels(true);
+      const close = { rtol: 1e-4, atol: 1e-4 };
+      for (const [shape, affine] of [
+        [[4, 5, 6, 8], true],
+        [[4, 5, 6, 8], false],
+        [[6, 7, 8], true],
+        [[9, 8], false],
+      ] as const) {
+        const a = run(true, [...shape], affine);
+        const b = run(false, [...shape], affine);
+        expectArraysClose(a.y, b.y, close);
+        expect(a.loss).toBeCloseTo(b.loss, 3);
+        a.grads.forEach((g, i) => expectArraysClose(g, b.grads[i]!, close));
+        expectArraysClose(a.running[0]!, b.running[0]!, close);
+        expectArraysClose(a.running[1]!, b.running[1]!, close);
+        expect(a.tracked).toBe(2); // the training-mode forward inside the gradient and the one outside it
+        expect(a.tracked).toBe(b.tracked);
+      }
+      await expectNoLeakedTensors(() => run(true, [4, 5, 6, 8], true));
+      await expectNoLeakedTensors(() => run(true, [9, 8], false));
+    });
+
+    it('Conv2d: the CPU input gradient as a forward convolution matches the portable path (same/valid, 1x1 strided, odd sizes)', async () => {
+      const grad = (native: boolean, cfg: { k: number; stride: number; padding: number }, shape: number[]) => {
+        setNativeKernels(native);
+        try {
+          const conv = new Conv2d(shape[3]!, 5, cfg.k, { stride: cfg.stride, padding: cfg.padding, bias: true, rng: new Rng(11) });
+          const x0 = tf.randomNormal(shape, 0, 1, 'float32', 12);
+          const x = tf.variable(x0);
+          x0.dispose();
+          const params = [x, conv.weight, conv.bias!];
+          const { value, grads } = tf.variableGrads(() => {
+            const y = conv.forward(x as tf.Tensor as tf.Tensor4D);
+            return tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, 'float32', 13))) as tf.Scalar;
+          }, params);
+          const out = [value.dataSync().slice(), ...params.map((p) => grads[p.name]!.dataSync().slice())];
+          tf.dispose([value, ...Object.values(grads), x]);
+          conv.dispose();
+          return out;
+        } finally {
+          setNativeKernels(true);
+        }
+      };
+      const close = { rtol: 1e-4, atol: 1e-4 };
+      for (const [cfg, shape] of [
+        [{ k: 3, stride: 1, padding: 1 }, [2, 7, 6, 4]],
+        [{ k: 3, stride: 1, padding: 0 }, [2, 7, 6, 4]],
+        [{ k: 5, stride: 1, padding: 1 }, [2, 8, 9, 3]],
+        [{ k: 1, stride: 1, padding: 0 }, [2, 5, 5, 6]],
+        [{ k: 1, stride: 2, padding: 0 }, [2, 8, 6, 6]],
+        [{ k: 1, stride: 2, padding: 0 }, [2, 7, 9, 6]],
+        [{ k: 3, stride: 2, padding: 1 }, [2, 7, 8, 4]],
+      ] as const) {
+        const a = grad(true, cfg, [...shape]);
+        const b = grad(false, cfg, [...shape]);
+        a.forEach((t, i) => expectArraysClose(t, b[i]!, close));
+      }
+      await expectNoLeakedTensors(() => grad(true, { k: 1, stride: 2, padding: 0 }, [2, 7, 9, 6]));
+    });
+  },
+  { only: ['tensorflow'] },
+);
