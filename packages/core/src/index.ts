@@ -17,3 +17,4 @@ export * from './normalization';
 export * from './checkpoint';
 export * from './hub';
 export * from './fs-atomic';
+export * from './native-ops';

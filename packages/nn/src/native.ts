@@ -13,48 +13,13 @@
  * analytic gradient): outputs equal, gradients within float32 rounding (tests compare both
  * paths on the native backend).
  *
- * Nothing here picks a backend: on any other backend (cpu, wasm, webgl…) `nativeOps()` is null
- * and the callers keep their portable tfjs formulation.
+ * Nothing here picks a backend: on any other backend (cpu, wasm, webgl…) `nativeOps()`
+ * (@g2d-ts/core) is null and the callers keep their portable tfjs formulation.
  */
 import * as tf from '@tensorflow/tfjs';
+import { TF_FLOAT, type NativeBackend, type TFEOpAttr } from '@g2d-ts/core';
 
-/** The slice of tfjs-node's NodeJSKernelBackend this module uses (duck-typed; no import of tfjs-node). */
-interface TFEOpAttr {
-  name: string;
-  type: number;
-  value: unknown;
-}
-interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_STRING: number };
-  executeMultipleOutputs(name: string, attrs: TFEOpAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.Tensor[];
-  executeSingleOutput(name: string, attrs: TFEOpAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
-}
-
-/** TF_DataType of float32 (tensorflow/c/tf_datatype.h). */
-const TF_FLOAT = 1;
-
-let disabled = false;
-
-/**
- * Turns the native fused kernels off (true) or back on: the portable tfjs formulation is then
- * used on every backend (for comparisons and debugging; default: on).
- */
-export function setNativeKernels(enabled: boolean): void {
-  disabled = !enabled;
-}
-
-/** Whether the native backend runs on the CPU (tfjs-node, or tfjs-node-gpu without a visible GPU). */
-export function nativeOnCpu(): boolean {
-  const nb = nativeOps() as (NativeBackend & { isUsingGpuDevice?: boolean }) | null;
-  return !!nb && nb.isUsingGpuDevice !== true;
-}
-
-/** The active backend's eager-op entry point when it is TensorFlow's (tfjs-node / -gpu), else null. */
-export function nativeOps(): NativeBackend | null {
-  if (disabled || tf.getBackend() !== 'tensorflow') return null;
-  const b = tf.backend() as unknown as Partial<NativeBackend>;
-  return typeof b.executeMultipleOutputs === 'function' && typeof b.executeSingleOutput === 'function' && b.binding ? (b as NativeBackend) : null;
-}
+export { nativeOnCpu, nativeOps, setNativeKernels } from '@g2d-ts/core';
 
 function bnAttrs(nb: NativeBackend, eps: number, training: boolean): TFEOpAttr[] {
   const B = nb.binding;

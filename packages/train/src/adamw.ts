@@ -12,9 +12,18 @@
  * gradient in a step is skipped entirely, weight decay included (torch: `p.grad is None`).
  * Frozen variables (`trainable === false`) are never touched. Every gradient tensor handed to
  * `step()` is disposed as soon as it has been applied.
+ *
+ * On TensorFlow's native backend on the CPU, the moments live in TensorFlow resource variables
+ * and each update is TensorFlow's fused ResourceApplyAdam kernel (one pass over p, m, v, g),
+ * given the step size lr·√(1 − β2^step)/(1 − β1^step) (computed in float64) and ε·√(1 − β2^step)
+ * as its epsilon — TensorFlow divides by √v + ε, torch by √v/√(1 − β2^step) + ε: the same
+ * update — instead
+ * of 13 elementwise tfjs ops (~300 ms against ~35 ms for a ResNet-50's 23.5 M parameters on
+ * a 2-core machine). Results equal the portable path's to float32 rounding (tests);
+ * `setNativeKernels(false)` (@g2d-ts/core) selects the portable path.
  */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError, type RawTensor } from '@g2d-ts/core';
+import { G2DError, TF_FLOAT, nativeOnCpu, nativeOps, type NativeBackend, type RawTensor } from '@g2d-ts/core';
 import { type NamedVariables, type VariableSource, rawToTensor, resolveVariables, tensorToRaw, trainableOnly } from './variables';
 import { computeGradients } from './gradients';
 
@@ -50,8 +59,40 @@ export interface OptimizerState {
 
 interface Slot {
   step: number;
-  expAvg: tf.Variable;
-  expAvgSq: tf.Variable;
+  /** the moments as tfjs variables (portable path), or undefined while they live in `native` */
+  expAvg?: tf.Variable;
+  expAvgSq?: tf.Variable;
+  /** the native path: resource handles of a copy of the parameter and of the moments */
+  native?: { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor; /** the parameter tensor last copied into `p` */ synced?: unknown };
+}
+
+let resourceCounter = 0;
+const FLOAT_ATTR = (nb: NativeBackend) => ({ name: 'dtype', type: nb.binding.TF_ATTR_TYPE, value: TF_FLOAT });
+
+/** A TensorFlow resource variable holding a copy of `init` (its handle, a tfjs tensor). */
+function newResource(nb: NativeBackend, init: tf.Tensor): tf.Tensor {
+  const handle = nb.executeSingleOutput(
+    'VarHandleOp',
+    [
+      { name: 'container', type: nb.binding.TF_ATTR_STRING, value: '' },
+      { name: 'shared_name', type: nb.binding.TF_ATTR_STRING, value: `g2d_adamw_${process.pid}_${++resourceCounter}` },
+      FLOAT_ATTR(nb),
+      { name: 'shape', type: nb.binding.TF_ATTR_SHAPE, value: init.shape },
+    ],
+    [],
+  );
+  assignResource(nb, handle, init);
+  return handle;
+}
+function assignResource(nb: NativeBackend, handle: tf.Tensor, value: tf.Tensor): void {
+  nb.executeMultipleOutputs('AssignVariableOp', [FLOAT_ATTR(nb)], [handle, value], 0);
+}
+function readResource(nb: NativeBackend, handle: tf.Tensor): tf.Tensor {
+  return nb.executeSingleOutput('ReadVariableOp', [FLOAT_ATTR(nb)], [handle]);
+}
+function destroyResource(nb: NativeBackend | null, handle: tf.Tensor): void {
+  if (nb) nb.executeMultipleOutputs('DestroyResourceOp', [{ name: 'ignore_lookup_error', type: nb.binding.TF_ATTR_BOOL, value: true }], [handle], 0);
+  handle.dispose();
 }
 
 function checkHyper(h: AdamWHyper, source = 'AdamW'): void {
@@ -147,6 +188,9 @@ export class AdamW {
       this.slots.set(name, slot);
     }
     const s = slot;
+    const nb = g.dtype === 'float32' && nativeOnCpu() ? nativeOps() : null;
+    if (nb) this.toNative(nb, s, p);
+    else this.toPortable(s);
     s.step += 1;
     const { lr, eps, weightDecay } = this;
     const [beta1, beta2] = this.betas;
@@ -154,16 +198,77 @@ export class AdamW {
     const biasCorrection2 = 1 - beta2 ** s.step;
     const stepSize = lr / biasCorrection1;
     const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+    if (nb && s.native) {
+      const r = s.native;
+      tf.tidy(() => {
+        // the parameter as it is now (anything may have assigned it since the last step), decayed
+        if (weightDecay !== 0) assignResource(nb, r.p, tf.mul(p, tf.scalar(1 - lr * weightDecay)));
+        else if (r.synced !== (p as unknown as { dataId: unknown }).dataId) assignResource(nb, r.p, p);
+        // TensorFlow computes lr·√(1 − β2_power)/(1 − β1_power) in float32, where 1 − β2^step
+        // cancels badly in early steps; the powers go in as 0 and the step size is computed here
+        // in float64, as torch does
+        const scalars = [0, 0, stepSize * biasCorrection2Sqrt, beta1, beta2, eps * biasCorrection2Sqrt].map((x) => tf.scalar(x));
+        nb.executeMultipleOutputs(
+          'ResourceApplyAdam',
+          [
+            { name: 'T', type: nb.binding.TF_ATTR_TYPE, value: TF_FLOAT },
+            { name: 'use_locking', type: nb.binding.TF_ATTR_BOOL, value: false },
+            { name: 'use_nesterov', type: nb.binding.TF_ATTR_BOOL, value: false },
+          ],
+          [r.p, r.m, r.v, ...scalars, g],
+          0,
+        );
+        const next = readResource(nb, r.p);
+        p.assign(next);
+        r.synced = (p as unknown as { dataId: unknown }).dataId;
+      });
+      return;
+    }
+    const { expAvg, expAvgSq } = s as Required<Pick<Slot, 'expAvg' | 'expAvgSq'>>;
     tf.tidy(() => {
       const decayed = weightDecay !== 0 ? tf.mul(p, tf.scalar(1 - lr * weightDecay)) : p;
-      const m = tf.add(tf.mul(s.expAvg, tf.scalar(beta1)), tf.mul(g, tf.scalar(1 - beta1)));
-      const v = tf.add(tf.mul(s.expAvgSq, tf.scalar(beta2)), tf.mul(tf.mul(g, g), tf.scalar(1 - beta2)));
+      const m = tf.add(tf.mul(expAvg, tf.scalar(beta1)), tf.mul(g, tf.scalar(1 - beta1)));
+      const v = tf.add(tf.mul(expAvgSq, tf.scalar(beta2)), tf.mul(tf.mul(g, g), tf.scalar(1 - beta2)));
       const denom = tf.add(tf.div(tf.sqrt(v), tf.scalar(biasCorrection2Sqrt)), tf.scalar(eps));
       const next = tf.add(decayed, tf.div(tf.mul(m, tf.scalar(-stepSize)), denom));
-      s.expAvg.assign(m);
-      s.expAvgSq.assign(v);
+      expAvg.assign(m);
+      expAvgSq.assign(v);
       p.assign(next);
     });
+  }
+
+  /** Moves a slot's moments into TensorFlow resource variables (the native path). */
+  private toNative(nb: NativeBackend, s: Slot, p: tf.Variable): void {
+    if (s.native) return;
+    s.native = { p: newResource(nb, p), m: newResource(nb, s.expAvg!), v: newResource(nb, s.expAvgSq!) };
+    s.expAvg!.dispose();
+    s.expAvgSq!.dispose();
+    s.expAvg = undefined;
+    s.expAvgSq = undefined;
+  }
+
+  /** Moves a slot's moments back into tfjs variables (the portable path, or to read them). */
+  private toPortable(s: Slot): void {
+    if (!s.native) return;
+    const nb = nativeOps();
+    if (!nb) throw new G2DError('AdamW: the moments live in TensorFlow resource variables, but the native backend is no longer active');
+    const m = readResource(nb, s.native.m);
+    const v = readResource(nb, s.native.v);
+    s.expAvg = tf.variable(m, false);
+    s.expAvgSq = tf.variable(v, false);
+    tf.dispose([m, v]);
+    for (const h of [s.native.p, s.native.m, s.native.v]) destroyResource(nb, h);
+    s.native = undefined;
+  }
+
+  /** The moments of a slot as tensors the caller disposes. */
+  private moments(s: Slot): [tf.Tensor, tf.Tensor] {
+    if (s.native) {
+      const nb = nativeOps();
+      if (!nb) throw new G2DError('AdamW: the moments live in TensorFlow resource variables, but the native backend is no longer active');
+      return [readResource(nb, s.native.m), readResource(nb, s.native.v)];
+    }
+    return [s.expAvg!.clone(), s.expAvgSq!.clone()];
   }
 
   /**
@@ -186,8 +291,13 @@ export class AdamW {
     const tensors = new Map<string, RawTensor>();
     for (const [name, s] of this.slots) {
       steps[name] = s.step;
-      tensors.set(`exp_avg/${name}`, await tensorToRaw(s.expAvg, `exp_avg/${name}`));
-      tensors.set(`exp_avg_sq/${name}`, await tensorToRaw(s.expAvgSq, `exp_avg_sq/${name}`));
+      const [m, v] = this.moments(s);
+      try {
+        tensors.set(`exp_avg/${name}`, await tensorToRaw(m, `exp_avg/${name}`));
+        tensors.set(`exp_avg_sq/${name}`, await tensorToRaw(v, `exp_avg_sq/${name}`));
+      } finally {
+        tf.dispose([m, v]);
+      }
     }
     return { meta: { kind: 'adamw', hyper: this.hyper, steps }, tensors };
   }
@@ -240,8 +350,9 @@ export class AdamW {
 
   private disposeSlots(): void {
     for (const s of this.slots.values()) {
-      s.expAvg.dispose();
-      s.expAvgSq.dispose();
+      s.expAvg?.dispose();
+      s.expAvgSq?.dispose();
+      if (s.native) for (const h of [s.native.p, s.native.m, s.native.v]) destroyResource(nativeOps(), h);
     }
     this.slots.clear();
   }

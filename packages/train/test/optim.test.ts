@@ -1,6 +1,6 @@
 /** AdamW bookkeeping (frozen variables, disposal, state round trip, errors), clipping and accumulation by hand. */
 import * as tf from '@tensorflow/tfjs';
-import { G2DError } from '@g2d-ts/core';
+import { G2DError, nativeOnCpu, setNativeKernels } from '@g2d-ts/core';
 import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { AdamW, GradientAccumulator, clipGradNorm, computeGradients, resolveVariables } from '../src';
 
@@ -194,3 +194,93 @@ describeBackends('GradientAccumulator', ({ rtol, atol }) => {
     unused.dispose();
   });
 });
+
+describeBackends(
+  "AdamW on TensorFlow's fused ResourceApplyAdam (native CPU backend)",
+  () => {
+    const problem = () => {
+      const w = tf.tidy(() => tf.variable(tf.tensor2d([0.3, -1.2, 2.5, 0.7, -0.1, 4], [2, 3])));
+      const b = tf.tidy(() => tf.variable(tf.tensor1d([0.05, -0.4, 1])));
+      return new Map<string, tf.Variable>([
+        ['w', w],
+        ['b', b],
+      ]);
+    };
+    const grads = (k: number) =>
+      new Map<string, tf.Tensor>([
+        ['w', tf.tensor2d([0.1 * k, -0.2, 0.05, 0.3, -0.01 * k, 0.2], [2, 3])],
+        ['b', tf.tensor1d([-0.3, 0.02 * k, 0.1])],
+      ]);
+    const run = (native: boolean, between?: (vars: Map<string, tf.Variable>, k: number) => void) => {
+      setNativeKernels(native);
+      try {
+        const vars = problem();
+        const opt = new AdamW(vars, { lr: 0.05, weightDecay: 0.1, betas: [0.8, 0.95], eps: 1e-6 });
+        for (let k = 1; k <= 12; k++) {
+          opt.step(grads(k));
+          between?.(vars, k);
+        }
+        const out = [...vars.values()].map((v) => v.dataSync().slice());
+        opt.dispose();
+        for (const v of vars.values()) v.dispose();
+        return out;
+      } finally {
+        setNativeKernels(true);
+      }
+    };
+
+    it('gives the portable path\'s parameters, picks up parameters assigned between steps, and holds 3 tensors per parameter', async () => {
+      expect(nativeOnCpu()).toBe(true);
+      const close = { rtol: 1e-5, atol: 1e-6 };
+      run(true).forEach((a, i) => expectArraysClose(a, run(false)[i]!, close));
+      // a parameter replaced from outside (a loaded checkpoint, an EMA…) is where the next step starts
+      const reset = (vars: Map<string, tf.Variable>, k: number) => {
+        if (k !== 5) return;
+        const t = tf.tidy(() => tf.mul(vars.get('w')!, -2));
+        vars.get('w')!.assign(t);
+        t.dispose();
+      };
+      run(true, reset).forEach((a, i) => expectArraysClose(a, run(false, reset)[i]!, close));
+      const vars = problem();
+      const opt = new AdamW(vars, { lr: 0.05 });
+      const before = tf.memory().numTensors;
+      opt.step(grads(1));
+      expect(tf.memory().numTensors - before).toBe(6);
+      opt.dispose();
+      expect(tf.memory().numTensors - before).toBe(0);
+      for (const v of vars.values()) v.dispose();
+      await expectNoLeakedTensors(() => run(true, reset));
+    });
+
+    it('exportState reads the moments back; a restored optimizer continues as the original (fused and portable)', async () => {
+      const a = problem();
+      const oa = new AdamW(a, { lr: 0.05 });
+      for (let k = 1; k <= 4; k++) oa.step(grads(k));
+      const state = await oa.exportState();
+      const b = problem();
+      [...a].forEach(([n, v]) => b.get(n)!.assign(v));
+      const ob = new AdamW(b, { lr: 0.05 });
+      ob.loadState(state);
+      setNativeKernels(false);
+      const c = problem();
+      [...a].forEach(([n, v]) => c.get(n)!.assign(v));
+      const oc = new AdamW(c, { lr: 0.05 });
+      oc.loadState(state);
+      setNativeKernels(true);
+      for (let k = 5; k <= 8; k++) {
+        oa.step(grads(k));
+        ob.step(grads(k));
+        setNativeKernels(false);
+        oc.step(grads(k));
+        setNativeKernels(true);
+      }
+      for (const n of ['w', 'b']) {
+        expectArraysClose(b.get(n)!, a.get(n)!, { rtol: 0, atol: 0 });
+        expectArraysClose(c.get(n)!, a.get(n)!, { rtol: 1e-5, atol: 1e-6 });
+      }
+      for (const o of [oa, ob, oc]) o.dispose();
+      for (const m of [a, b, c]) for (const v of m.values()) v.dispose();
+    });
+  },
+  { only: ['tensorflow'] },
+);

@@ -5,13 +5,21 @@
  *  2. end to end: gradients computed here, through `fit` (accumulation, clipping, scheduler).
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeOnCpu } from '@g2d-ts/core';
 import { describeBackends, expectArraysClose } from '@g2d-ts/core/testing';
 import { AdamW, clipGradNorm, fit } from '../src';
 import { type GoldenCase, loadGolden, microTensors, schedulerFor, toyLoss, toyVariables } from './toy';
 
 const golden = loadGolden();
-const RTOL = 1e-5;
-const ATOL = 1e-7;
+// On TensorFlow's CPU backend AdamW runs TensorFlow's fused ResourceApplyAdam, which updates the
+// moments as m + (g − m)(1 − β1) instead of torch's β1·m + (1 − β1)·g: equal to float32 rounding,
+// which over 20 steps reaches ~1.2e-5 relative on single elements; the portable path is held to
+// rtol 1e-5 / atol 1e-7, the fused one to 1e-4 / 1e-6 (both far inside the project's 1e-3 / 1e-4).
+const fused = () => nativeOnCpu();
+let RTOL = 1e-5;
+let ATOL = 1e-7;
+/** tensors AdamW holds per parameter: m and v, plus the parameter's resource copy on the fused path */
+const perParam = () => (fused() ? 3 : 2);
 
 function optimizerFor(c: GoldenCase, vars: Map<string, tf.Variable>): AdamW {
   return new AdamW(vars, { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weight_decay });
@@ -19,6 +27,10 @@ function optimizerFor(c: GoldenCase, vars: Map<string, tf.Variable>): AdamW {
 const normType = (c: GoldenCase) => (c.clip!.norm_type === 'inf' ? Infinity : c.clip!.norm_type);
 
 describeBackends('AdamW + schedulers + clipping vs torch', () => {
+  beforeAll(() => {
+    RTOL = fused() ? 1e-4 : 1e-5;
+    ATOL = fused() ? 1e-6 : 1e-7;
+  });
   it('golden covers every feature', () => {
     const names = golden.cases.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['constant', 'warm-restarts-tmult2', 'reference-like', 'warmup-cosine', 'warmup-constant', 'accumulate-clip-l2', 'clip-inf']));
@@ -60,7 +72,7 @@ describeBackends('AdamW + schedulers + clipping vs torch', () => {
           throw new Error(`step ${i}: ${(e as Error).message}`);
         }
       });
-      expect(tf.memory().numTensors - before).toBe(4); // the moments of W and b, created at the first step
+      expect(tf.memory().numTensors - before).toBe(2 * perParam()); // the moments of W and b (and their resource copies), created at the first step
       // frozen F and unused U: bit-for-bit untouched
       expect(Array.from(toy.vars.get('F')!.dataSync())).toEqual(Array.from(Float32Array.from(c.init.F)));
       expect(Array.from(toy.vars.get('U')!.dataSync())).toEqual(Array.from(Float32Array.from(c.init.U)));
