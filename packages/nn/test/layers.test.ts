@@ -345,6 +345,35 @@ describeBackends(
       }
       await expectNoLeakedTensors(() => grad(true, { k: 1, stride: 2, padding: 0 }, [2, 7, 9, 6]));
     });
+
+    it('takes the native path: no Conv2DBackpropInput for stride-1 or 1x1 strided convolutions, no moments for BatchNorm', async () => {
+      const kernels = async (native: boolean) => {
+        setNativeKernels(native);
+        try {
+          const net = [new Conv2d(4, 6, 3, { padding: 1, rng: new Rng(1) }), new Conv2d(6, 6, 3, { rng: new Rng(2) }), new Conv2d(6, 5, 1, { stride: 2, rng: new Rng(3) })];
+          const bn = new BatchNorm(5);
+          const x = tf.randomNormal([2, 9, 9, 4], 0, 1, 'float32', 4) as tf.Tensor4D;
+          const info = await tf.profile(() => {
+            const { value, grads } = tf.variableGrads(
+              () => tf.sum(relu(bn.forward(net.reduce((h, c) => c.forward(h), x)))) as tf.Scalar,
+              [...net.flatMap((c) => c.trainableVariables()), ...bn.trainableVariables()],
+            );
+            tf.dispose([value, ...Object.values(grads)]);
+          });
+          x.dispose();
+          for (const m of [...net, bn]) m.dispose();
+          const n = (name: string) => info.kernels.filter((k) => k.name === name).length;
+          return { backpropInput: n('Conv2DBackpropInput'), mean: n('Mean'), sign: n('Sign') };
+        } finally {
+          setNativeKernels(true);
+        }
+      };
+      expect(await kernels(true)).toEqual({ backpropInput: 0, mean: 0, sign: 0 });
+      const portable = await kernels(false);
+      expect(portable.backpropInput).toBeGreaterThan(0);
+      expect(portable.mean).toBeGreaterThan(0);
+      expect(portable.sign).toBeGreaterThan(0);
+    });
   },
   { only: ['tensorflow'] },
 );

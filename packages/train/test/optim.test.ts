@@ -252,6 +252,24 @@ describeBackends(
       await expectNoLeakedTensors(() => run(true, reset));
     });
 
+    it('takes the fused path: one optimizer step runs none of the portable update\'s Sqrt kernels', async () => {
+      const sqrts = async (native: boolean) => {
+        setNativeKernels(native);
+        try {
+          const vars = problem();
+          const opt = new AdamW(vars, { lr: 0.05 });
+          const info = await tf.profile(() => opt.step(grads(1)));
+          opt.dispose();
+          for (const v of vars.values()) v.dispose();
+          return info.kernels.filter((k) => k.name === 'Sqrt').length;
+        } finally {
+          setNativeKernels(true);
+        }
+      };
+      expect(await sqrts(true)).toBe(0);
+      expect(await sqrts(false)).toBe(2);
+    });
+
     it('exportState reads the moments back; a restored optimizer continues as the original (fused and portable)', async () => {
       const a = problem();
       const oa = new AdamW(a, { lr: 0.05 });
