@@ -58,7 +58,9 @@ export function conv2dValid(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, dila
  * Conv2DBackpropInput took 1.2-3.8x as long as that on a 2-core AVX2 machine for the stride-1
  * shapes of a ResNet-50 at 256². A 1x1 convolution with a stride (ResNet downsampling) gets its
  * input gradient as dy · Wᵀ spread onto the strided positions. The filter gradient is
- * TensorFlow's Conv2DBackpropFilter, as in tfjs's own gradient.
+ * TensorFlow's Conv2DBackpropFilter, as in tfjs's own gradient, except for a stride-1 1x1
+ * convolution: xᵀ·dy as one matMul (ResNet-50 at 256², batch 8: 16.7 vs 23.0 ms for 256→64 at
+ * 64², 10.9 vs 19.7 ms for 1024→256 at 16², the channel-expanding ones equal).
  */
 function conv2dNativeCpu(x: tf.Tensor4D, w: tf.Tensor4D, padding: 'valid' | 'same', stride = 1): tf.Tensor4D {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -85,7 +87,11 @@ function conv2dNativeCpu(x: tf.Tensor4D, w: tf.Tensor4D, padding: 'valid' | 'sam
         const flipped = (one ? tf.transpose(ws, [0, 1, 3, 2]) : tf.reverse(tf.transpose(ws, [0, 1, 3, 2]), [0, 1])) as tf.Tensor4D;
         const full: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]];
         const dx = tf.conv2d(d, flipped, 1, padding === 'same' || one ? padding : full);
-        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: d }, { strides: 1, pad: padding, dataFormat: 'NHWC', filterShape: ws.shape }) as tf.Tensor4D;
+        // a 1x1 filter gradient is one matMul, xᵀ·dy over the N·H·W positions: as fast as
+        // Conv2DBackpropFilter or faster (1.1-1.8x for ResNet-50's channel-reducing 1x1s)
+        const dw = one
+          ? (tf.reshape(tf.matMul(tf.reshape(xs, [-1, ws.shape[2]]) as tf.Tensor2D, tf.reshape(d, [-1, ws.shape[3]]) as tf.Tensor2D, true, false), ws.shape) as tf.Tensor4D)
+          : (tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: d }, { strides: 1, pad: padding, dataFormat: 'NHWC', filterShape: ws.shape }) as tf.Tensor4D);
         return [dx, dw];
       },
     };

@@ -346,11 +346,11 @@ describeBackends(
       await expectNoLeakedTensors(() => grad(true, { k: 1, stride: 2, padding: 0 }, [2, 7, 9, 6]));
     });
 
-    it('takes the native path: no Conv2DBackpropInput for stride-1 or 1x1 strided convolutions, no moments for BatchNorm', async () => {
+    it('takes the native path: no Conv2DBackpropInput for stride-1 or 1x1 strided convolutions, no Conv2DBackpropFilter for stride-1 1x1 ones, no moments for BatchNorm', async () => {
       const kernels = async (native: boolean) => {
         setNativeKernels(native);
         try {
-          const net = [new Conv2d(4, 6, 3, { padding: 1, rng: new Rng(1) }), new Conv2d(6, 6, 3, { rng: new Rng(2) }), new Conv2d(6, 5, 1, { stride: 2, rng: new Rng(3) })];
+          const net = [new Conv2d(4, 6, 3, { padding: 1, rng: new Rng(1) }), new Conv2d(6, 6, 3, { rng: new Rng(2) }), new Conv2d(6, 5, 1, { stride: 2, rng: new Rng(3) }), new Conv2d(5, 5, 1, { rng: new Rng(5) })];
           const bn = new BatchNorm(5);
           const x = tf.randomNormal([2, 9, 9, 4], 0, 1, 'float32', 4) as tf.Tensor4D;
           const info = await tf.profile(() => {
@@ -363,14 +363,15 @@ describeBackends(
           x.dispose();
           for (const m of [...net, bn]) m.dispose();
           const n = (name: string) => info.kernels.filter((k) => k.name === name).length;
-          return { backpropInput: n('Conv2DBackpropInput'), mean: n('Mean'), sign: n('Sign') };
+          return { backpropInput: n('Conv2DBackpropInput'), backpropFilter: n('Conv2DBackpropFilter'), mean: n('Mean'), sign: n('Sign') };
         } finally {
           setNativeKernels(true);
         }
       };
-      expect(await kernels(true)).toEqual({ backpropInput: 0, mean: 0, sign: 0 });
+      expect(await kernels(true)).toEqual({ backpropInput: 0, backpropFilter: 3, mean: 0, sign: 0 });
       const portable = await kernels(false);
       expect(portable.backpropInput).toBeGreaterThan(0);
+      expect(portable.backpropFilter).toBe(4);
       expect(portable.mean).toBeGreaterThan(0);
       expect(portable.sign).toBeGreaterThan(0);
     });
