@@ -52,18 +52,6 @@ export function conv2dValid(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, dila
 }
 
 /**
- * Stride-1 conv2d ('valid', or 'same' for an odd kernel) on TensorFlow's CPU kernels, with the
- * input gradient computed as a forward convolution of dy with the flipped, in/out-transposed
- * filter (padded by k - 1 for 'valid', 'same' again for 'same': the same sum). TensorFlow's
- * Conv2DBackpropInput took 1.2-3.8x as long as that on a 2-core AVX2 machine for the stride-1
- * shapes of a ResNet-50 at 256². A 1x1 convolution with a stride (ResNet downsampling) gets its
- * input gradient as dy · Wᵀ spread onto the strided positions. The filter gradient is
- * TensorFlow's Conv2DBackpropFilter, as in tfjs's own gradient, except for a stride-1 1x1
- * convolution: xᵀ·dy as one matMul (ResNet-50 at 256², batch 8: 16.7 vs 23.0 ms for 256→64 at
- * 64², 10.9 vs 19.7 ms for 1024→256 at 16², the channel-expanding ones equal), and for a
- * channel-reducing stride-1 one (`filterGradAsConv`).
- */
-/**
  * A stride-1 convolution's filter gradient as a forward convolution: dW[a, b, i, o] =
  * Σ_{n,h,w} x[n, h+a, w+b, i]·dy[n, h, w, o] is x with batch and channels swapped ([Ci, H, W, N])
  * convolved ('valid') with dy as the filter ([H', W', N, Co]), giving [Ci, kh, kw, Co]. Faster
@@ -78,6 +66,18 @@ function filterGradAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: numbe
   return tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D;
 }
 
+/**
+ * Stride-1 conv2d ('valid', or 'same' for an odd kernel) on TensorFlow's CPU kernels, with the
+ * input gradient computed as a forward convolution of dy with the flipped, in/out-transposed
+ * filter (padded by k - 1 for 'valid', 'same' again for 'same': the same sum). TensorFlow's
+ * Conv2DBackpropInput took 1.2-3.8x as long as that on a 2-core AVX2 machine for the stride-1
+ * shapes of a ResNet-50 at 256². A 1x1 convolution with a stride (ResNet downsampling) gets its
+ * input gradient as dy · Wᵀ spread onto the strided positions. The filter gradient is
+ * TensorFlow's Conv2DBackpropFilter, as in tfjs's own gradient, except for a stride-1 1x1
+ * convolution: xᵀ·dy as one matMul (ResNet-50 at 256², batch 8: 16.7 vs 23.0 ms for 256→64 at
+ * 64², 10.9 vs 19.7 ms for 1024→256 at 16², the channel-expanding ones equal), and for a
+ * channel-reducing stride-1 one (`filterGradAsConv`).
+ */
 function conv2dNativeCpu(x: tf.Tensor4D, w: tf.Tensor4D, padding: 'valid' | 'same', stride = 1): tf.Tensor4D {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, wi, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
