@@ -92,6 +92,8 @@ export const PretrainConfigSchema = z
         weightDecay: z.number().min(0).default(1e-8),
         betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
         eps: z.number().positive().default(1e-8),
+        /** learning-rate multipliers by parameter-name prefix, e.g. { attnpool: 10 } (the reference: none) */
+        lrScale: z.record(z.number().min(0)).default({}),
         scheduler: schedulerSchema.default({ kind: 'cosine-warm-restarts' }),
         gradAccumulation: z.number().int().positive().default(1),
         clipGradNorm: z.number().positive().nullable().default(null),

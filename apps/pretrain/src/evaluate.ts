@@ -4,8 +4,10 @@
  *   (chance = 1/N), and for synthetic data the share of images whose top report describes the
  *   same set of findings (chance = that share under a random ranking);
  * - pseudo masks on findings (synthetic): IoU of the pseudo mask (the processor on the model's
- *   attention) with each finding's true mask, against a random mask of the same area drawn on
- *   the same attention grid (same number of cells), averaged per finding;
+ *   attention) with each finding's true mask, averaged per finding, against two baselines: a
+ *   random mask of the same area drawn on the same attention grid (same number of cells), and
+ *   the pseudo masks of other validation images (what a fixed location prior, e.g. attention
+ *   that always sits on the heart, scores without looking at this image);
  * - how peaked the attention is (every source): the mean-of-heads attention over the h x w cells,
  *   renormalised to sum 1, as `peak` = h*w * its largest cell weight (1 = uniform) and `entropy`
  *   = its entropy / ln(h*w) (1 = uniform), averaged over the images. A pseudo mask is the top
@@ -13,7 +15,7 @@
  *   little about where the findings are.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@g2d-ts/core';
+import { G2DError, Rng } from '@g2d-ts/core';
 import type { G2DModel } from '@g2d-ts/model';
 import { evalTransform, tokenizeBatch, type PairItem } from './data';
 
@@ -25,8 +27,8 @@ export interface ValidationSummary {
   chance: number;
   findingsMatchTop1?: number;
   findingsMatchChance?: number;
-  /** per finding: mean IoU of the pseudo mask with the true mask, of a random same-area mask, and the images counted */
-  pseudoMaskIoU?: Record<string, { pseudo: number; random: number; n: number }>;
+  /** per finding: mean IoU with the true mask of the pseudo mask, of a random same-area mask, of other images' pseudo masks; the images counted */
+  pseudoMaskIoU?: Record<string, Omit<PseudoMaskScore, 'other'> & { /** absent in val.jsonl files of older runs */ other?: number }>;
   /** how peaked the mean-of-heads attention over the cells is: peak (h*w * max weight) and normalised entropy, 1 = uniform for both */
   attention?: { peak: number; entropy: number; cells: number };
 }
@@ -71,6 +73,88 @@ export function attentionSpread(weights: ArrayLike<number>, b: number, cells: nu
   return { peak: peak / b, entropy: entropy / b };
 }
 
+export interface PseudoMaskScore {
+  /** mean IoU of the image's own pseudo mask with the true finding mask */
+  pseudo: number;
+  /** mean IoU of a random mask with as many attention cells as the pseudo mask */
+  random: number;
+  /** mean IoU of other images' pseudo masks with this image's finding mask (a location prior) */
+  other: number;
+  /** images with this finding */
+  n: number;
+}
+
+function iou(a: Uint8Array, b: Uint8Array): number {
+  let inter = 0;
+  let uni = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] !== 0;
+    const y = b[i] !== 0;
+    if (x && y) inter++;
+    if (x || y) uni++;
+  }
+  return uni ? inter / uni : 1;
+}
+
+/**
+ * Per finding, over the images that have it: mean IoU of the image's pseudo mask with the true
+ * finding mask; of `draws` random masks of as many cells of the h x w attention grid as the
+ * pseudo mask covers; and of the pseudo masks of up to `others` other images (drawn at random;
+ * every other image when there are fewer).
+ *
+ * @param pseudo per image, its pseudo mask (S x S, 0/1, row-major)
+ * @param truth per image, its finding masks by name (S x S, 0/1), or undefined
+ */
+export function scorePseudoMasks(
+  pseudo: Uint8Array[],
+  truth: (Map<string, Uint8Array> | undefined)[],
+  grid: { h: number; w: number; size: number },
+  rng: Rng,
+  opts: { draws?: number; others?: number } = {},
+): Record<string, PseudoMaskScore> {
+  const { h, w, size: S } = grid;
+  const draws = opts.draws ?? 8;
+  const others = opts.others ?? 16;
+  if (pseudo.length !== truth.length) throw new G2DError(`scorePseudoMasks: ${pseudo.length} pseudo masks but ${truth.length} truth entries`);
+  if (S % h !== 0 || S % w !== 0) throw new G2DError(`scorePseudoMasks: size ${S} is not a multiple of the ${h} x ${w} grid`);
+  for (const [k, m] of pseudo.entries()) if (m.length !== S * S) throw new G2DError(`scorePseudoMasks: pseudo mask ${k} has ${m.length} pixels, expected ${S} x ${S}`);
+  const out: Record<string, { pseudo: number; random: number; other: number; n: number }> = {};
+  const cellOf = new Int32Array(S * S);
+  for (let i = 0; i < S * S; i++) cellOf[i] = Math.floor(Math.floor(i / S) / (S / h)) * w + Math.floor((i % S) / (S / w));
+  const random = new Uint8Array(S * S);
+  truth.forEach((masks, k) => {
+    if (!masks || !masks.size) return;
+    const own = pseudo[k]!;
+    let area = 0;
+    for (let i = 0; i < own.length; i++) area += own[i]!;
+    const cells = Math.round((area / (S * S)) * h * w);
+    const rest = [...pseudo.keys()].filter((j) => j !== k);
+    const picked = rest.length > others ? rng.shuffle(rest).slice(0, others) : rest;
+    for (const [name, m] of masks) {
+      if (m.length !== S * S) throw new G2DError(`scorePseudoMasks: mask "${name}" of image ${k} has ${m.length} pixels, expected ${S} x ${S}`);
+      let r = 0;
+      for (let d = 0; d < draws; d++) {
+        const chosen = new Uint8Array(h * w);
+        for (const c of rng.shuffle([...Array(h * w).keys()]).slice(0, cells)) chosen[c] = 1;
+        for (let i = 0; i < S * S; i++) random[i] = chosen[cellOf[i]!]!;
+        r += iou(random, m);
+      }
+      let o = 0;
+      for (const j of picked) o += iou(pseudo[j]!, m);
+      const e = (out[name] ??= { pseudo: 0, random: 0, other: 0, n: 0 });
+      e.pseudo += iou(own, m);
+      e.random += draws ? r / draws : 0;
+      e.other += picked.length ? o / picked.length : 0;
+      e.n += 1;
+    }
+  });
+  return Object.fromEntries(
+    Object.entries(out)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => [k, { pseudo: v.pseudo / v.n, random: v.random / v.n, other: v.other / v.n, n: v.n }]),
+  );
+}
+
 function key(findings: string[] | undefined): string {
   return [...(findings ?? [])].sort().join('|');
 }
@@ -82,8 +166,10 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
   const img = new Float32Array(N * D);
   const txt = new Float32Array(N * D);
   const S = model.config.imageSize;
-  const iou: Record<string, { pseudo: number; random: number; n: number }> = {};
-  const rng = new Rng(`${String(opts.seed)}/val-random-masks`);
+  const withMasks = items.some((p) => p.masks && p.findings?.length);
+  const pseudo: Uint8Array[] = [];
+  const truth: (Map<string, Uint8Array> | undefined)[] = [];
+  let grid: { h: number; w: number; size: number } | undefined;
   let attPeak = 0;
   let attEntropy = 0;
   let attCells = 0;
@@ -112,45 +198,18 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
       attEntropy += spread.entropy * b;
       attCells = h * w;
     }
-    if (part.some((p) => p.masks && p.findings?.length)) {
+    if (withMasks) {
       const pm = model.pseudoMask(att, images); // [b, S, S, 1]
       const pmData = pm.dataSync();
       pm.dispose();
       part.forEach((p, k) => {
-        if (!p.masks) return;
-        const pseudo = pmData.subarray(k * S * S, (k + 1) * S * S);
-        let area = 0;
-        for (let i = 0; i < pseudo.length; i++) area += pseudo[i]! > 0.5 ? 1 : 0;
-        const cells = Math.round((area / (S * S)) * h * w);
-        for (const [name, m] of p.masks()) {
-          const one = (pred: (i: number) => boolean) => {
-            let inter = 0;
-            let uni = 0;
-            for (let i = 0; i < m.length; i++) {
-              const a = pred(i);
-              const b = m[i]! > 0;
-              if (a && b) inter++;
-              if (a || b) uni++;
-            }
-            return uni ? inter / uni : 1;
-          };
-          const pIoU = one((i) => pseudo[i]! > 0.5);
-          // random mask of the same area on the same grid: `cells` random cells of h x w
-          let rIoU = 0;
-          const draws = 8;
-          for (let d = 0; d < draws; d++) {
-            const chosen = new Uint8Array(h * w);
-            for (const c of rng.shuffle([...Array(h * w).keys()]).slice(0, cells)) chosen[c] = 1;
-            const ch = S / h;
-            const cw = S / w;
-            rIoU += one((i) => chosen[Math.floor(Math.floor(i / S) / ch) * w + Math.floor((i % S) / cw)] === 1);
-          }
-          const r = (iou[name] ??= { pseudo: 0, random: 0, n: 0 });
-          r.pseudo += pIoU;
-          r.random += rIoU / draws;
-          r.n += 1;
-        }
+        const own = new Uint8Array(S * S);
+        const src = pmData.subarray(k * S * S, (k + 1) * S * S);
+        for (let i = 0; i < own.length; i++) own[i] = src[i]! > 0.5 ? 1 : 0;
+        pseudo.push(own);
+        truth.push(p.masks && p.findings?.length ? p.masks() : undefined);
       });
+      grid = { h, w, size: S };
     }
     tf.dispose([att, images]);
   }
@@ -195,8 +254,9 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
     summary.findingsMatchChance = fmChance / N;
   }
   if (N > 0 && attCells > 0) summary.attention = { peak: attPeak / N, entropy: attEntropy / N, cells: attCells };
-  if (Object.keys(iou).length) {
-    summary.pseudoMaskIoU = Object.fromEntries(Object.entries(iou).sort().map(([k, v]) => [k, { pseudo: v.pseudo / v.n, random: v.random / v.n, n: v.n }]));
+  if (withMasks && grid) {
+    const scores = scorePseudoMasks(pseudo, truth, grid, new Rng(`${String(opts.seed)}/val-random-masks`));
+    if (Object.keys(scores).length) summary.pseudoMaskIoU = scores;
   }
   return { summary, similarity: sim, ids: items.map((p) => p.id) };
 }

@@ -30,7 +30,7 @@ function summary(ctx: CliContext, res: Awaited<ReturnType<typeof runPretraining>
     ctx.out('\n');
     if (v.attention) ctx.out(`  attention over the ${v.attention.cells} cells (mean of heads): peak ${v.attention.peak.toFixed(2)}x uniform, entropy ${v.attention.entropy.toFixed(3)} of uniform's\n`);
     if (v.pseudoMaskIoU) {
-      for (const [k, r] of Object.entries(v.pseudoMaskIoU)) ctx.out(`  pseudo-mask IoU ${k.padEnd(15)} ${r.pseudo.toFixed(3)} vs random ${r.random.toFixed(3)} (${r.n} images)\n`);
+      for (const [k, r] of Object.entries(v.pseudoMaskIoU)) ctx.out(`  pseudo-mask IoU ${k.padEnd(15)} ${r.pseudo.toFixed(3)} vs random ${r.random.toFixed(3)}${typeof r.other === 'number' ? `, other images' masks ${r.other.toFixed(3)}` : ''} (${r.n} images)\n`);
     }
   }
   for (const l of describeLearning(learningSummary(readMetrics(path.join(res.out, 'metrics.jsonl')) as Record<string, unknown>[]))) ctx.out(`${l}\n`);

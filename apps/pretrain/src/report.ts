@@ -159,13 +159,33 @@ export async function writeReport(outDir: string, opts: ReportOptions = {}): Pro
     const lastVal = val[val.length - 1]!;
     if (lastVal.pseudoMaskIoU) {
       const e = Object.entries(lastVal.pseudoMaskIoU);
-      body.push(paragraph('Pseudo masks on the findings (held-out synthetic images with that finding): mean IoU of the pseudo mask with the true finding mask, against a random mask of the same area on the same attention grid.'));
+      const hasOther = e.every(([, v]) => typeof v.other === 'number');
+      body.push(paragraph(
+        'Pseudo masks on the findings (held-out synthetic images with that finding): mean IoU of the pseudo mask with the true finding mask, against a random mask of the same area on the same attention grid' +
+          (hasOther ? ", and against the pseudo masks of other validation images (a fixed location prior, e.g. attention that always sits on the heart, scores this without looking at the image; beating it means the mask follows this image's content)." : '.'),
+      ));
       body.push(htmlTable(
-        e.map(([k, v]) => [k, String(v.n), v.pseudo.toFixed(3), v.random.toFixed(3), v.pseudo > v.random ? 'yes' : 'no']),
-        ['finding', 'images', 'pseudo-mask IoU', 'random-mask IoU', 'beats random'],
+        e.map(([k, v]) => [
+          k,
+          String(v.n),
+          v.pseudo.toFixed(3),
+          v.random.toFixed(3),
+          ...(hasOther ? [v.other!.toFixed(3)] : []),
+          v.pseudo > v.random ? 'yes' : 'no',
+          ...(hasOther ? [v.pseudo > v.other! ? 'yes' : 'no'] : []),
+        ]),
+        ['finding', 'images', 'pseudo-mask IoU', 'random-mask IoU', ...(hasOther ? ["other images' masks IoU"] : []), 'beats random', ...(hasOther ? ["beats other images' masks"] : [])],
       ));
       body.push(figure({
-        svg: barChart({ title: 'Pseudo-mask IoU vs random (last epoch)', horizontal: true, bars: e.flatMap(([k, v]) => [{ label: `${k} · pseudo`, value: v.pseudo }, { label: `${k} · random`, value: v.random }]) }),
+        svg: barChart({
+          title: hasOther ? "Pseudo-mask IoU vs random and other images' masks (last epoch)" : 'Pseudo-mask IoU vs random (last epoch)',
+          horizontal: true,
+          bars: e.flatMap(([k, v]) => [
+            { label: `${k} · pseudo`, value: v.pseudo },
+            { label: `${k} · random`, value: v.random },
+            ...(hasOther ? [{ label: `${k} · other images`, value: v.other! }] : []),
+          ]),
+        }),
       }));
     }
     sections.push({ title: 'Validation (held-out patients)', body });

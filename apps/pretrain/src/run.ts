@@ -113,7 +113,7 @@ export async function runPretraining(cfg: PretrainConfig, outDir: string, opts: 
   );
 
   const variables = model.namedVariables();
-  const optimizer = new AdamW(variables, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay, betas: cfg.train.betas, eps: cfg.train.eps });
+  const optimizer = new AdamW(variables, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay, betas: cfg.train.betas, eps: cfg.train.eps, lrScale: cfg.train.lrScale });
   const scheduler = createScheduler(cfg.train.lr, schedulerConfig(cfg, totalSteps), 'train.scheduler');
   const S = mc.imageSize;
   let lastVal: ValidationResult | null = null;

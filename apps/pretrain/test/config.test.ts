@@ -77,6 +77,10 @@ describe('pretraining configs', () => {
     expect(() => loadPretrainConfig(demo, ['train.epoch=2'])).toThrow(/epoch/);
     expect(() => loadPretrainConfig(demo, ['train.lr=-1'])).toThrow(/train\.lr/);
     expect(() => parseSets(['noequals'])).toThrow(/key=value/);
+    // per-prefix learning-rate multipliers (none by default; the optimizer checks the prefixes against the model)
+    expect(loadPretrainConfig(demo).config.train.lrScale).toEqual({});
+    expect(loadPretrainConfig(demo, ['train.lrScale.attnpool=10']).config.train.lrScale).toEqual({ attnpool: 10 });
+    expect(() => loadPretrainConfig(demo, ['train.lrScale.attnpool=-1'])).toThrow(/lrScale/);
     const f = path.join(tmp(), 'bad.yaml');
     fs.writeFileSync(f, 'network: {decoder: "no"}\ntrainer: {}\n');
     expect(() => loadPretrainConfig(f)).toThrow(/decoder/);

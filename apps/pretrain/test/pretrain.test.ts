@@ -75,6 +75,14 @@ d('g2d-pretrain on a micro config', () => {
     expect(a.entropy).toBeGreaterThan(0);
     expect(a.entropy).toBeLessThanOrEqual(1 + 1e-6);
     expect(html).toContain('attention peak (1 = uniform)');
+    // pseudo masks against both baselines, per finding of the held-out synthetic images
+    const iou = res.validation!.summary.pseudoMaskIoU!;
+    expect(Object.keys(iou).length).toBeGreaterThan(0);
+    for (const v of Object.values(iou)) {
+      for (const x of [v.pseudo, v.random, v.other!]) expect(x >= 0 && x <= 1).toBe(true);
+      expect(v.n).toBeGreaterThan(0);
+    }
+    expect(html).toContain('other images&#39; masks IoU');
     expect(tf.memory().numTensors).toBe(before);
   }, 600_000);
 

@@ -36,6 +36,14 @@ export interface AdamWOptions {
   eps?: number;
   /** decoupled weight decay, torch default 1e-2 */
   weightDecay?: number;
+  /**
+   * Learning-rate multipliers by parameter name: `{ prefix: factor }`, the longest prefix that
+   * matches a name (at a `.` boundary or the whole name) decides, others use factor 1. Like torch
+   * param groups whose lr is a fixed multiple of the base lr: a scheduler writes `lr` and every
+   * group follows; weight decay uses the scaled lr (lr·factor·wd), as torch's per-group lr does.
+   * Every prefix must match at least one variable.
+   */
+  lrScale?: Record<string, number>;
 }
 
 export interface AdamWHyper {
@@ -107,6 +115,31 @@ function checkHyper(h: AdamWHyper, source = 'AdamW'): void {
   if (!(Number.isFinite(h.weightDecay) && h.weightDecay >= 0)) bad(`weightDecay must be a finite number >= 0, got ${h.weightDecay}`);
 }
 
+/**
+ * Resolves `lrScale` ({ prefix: factor }) to a factor per variable name (only those not 1):
+ * the longest prefix matching at a `.` boundary or the whole name wins.
+ */
+export function lrScales(spec: Record<string, number> | undefined, names: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  if (spec === undefined) return out;
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new G2DError(`AdamW: lrScale must be an object { parameter-name prefix: factor }, got ${JSON.stringify(spec)}`);
+  const entries = Object.entries(spec);
+  for (const [prefix, f] of entries) {
+    if (!(typeof f === 'number' && Number.isFinite(f) && f >= 0)) throw new G2DError(`AdamW: lrScale["${prefix}"] must be a finite number >= 0, got ${JSON.stringify(f)}`);
+    const hits = names.filter((n) => n === prefix || n.startsWith(`${prefix}.`));
+    if (!hits.length) {
+      const tops = [...new Set(names.map((n) => n.split('.')[0]!))];
+      throw new G2DError(`AdamW: lrScale prefix "${prefix}" matches no parameter (top-level names: ${tops.join(', ')})`);
+    }
+  }
+  const byLength = entries.sort((a, b) => b[0].length - a[0].length);
+  for (const n of names) {
+    const hit = byLength.find(([prefix]) => n === prefix || n.startsWith(`${prefix}.`));
+    if (hit && hit[1] !== 1) out.set(n, hit[1]);
+  }
+  return out;
+}
+
 export class AdamW {
   /** the learning rate the next step uses (schedulers write it) */
   lr: number;
@@ -117,6 +150,8 @@ export class AdamW {
   readonly variables: NamedVariables;
   private slots = new Map<string, Slot>();
   private byTfName = new Map<string, string>();
+  /** per variable name: its learning-rate multiplier, where it is not 1 */
+  private readonly scales = new Map<string, number>();
 
   constructor(variables: VariableSource, opts: AdamWOptions = {}) {
     const hyper: AdamWHyper = {
@@ -132,6 +167,12 @@ export class AdamW {
     this.weightDecay = hyper.weightDecay;
     this.variables = resolveVariables(variables, 'AdamW variables');
     for (const [name, v] of this.variables) this.byTfName.set(v.name, name);
+    for (const [name, f] of lrScales(opts.lrScale, [...this.variables.keys()])) this.scales.set(name, f);
+  }
+
+  /** The learning-rate multiplier of a variable (1 unless `lrScale` gives another). */
+  lrScaleOf(name: string): number {
+    return this.scales.get(name) ?? 1;
   }
 
   get hyper(): AdamWHyper {
@@ -192,7 +233,8 @@ export class AdamW {
     if (nb) this.toNative(nb, s, p);
     else this.toPortable(s);
     s.step += 1;
-    const { lr, eps, weightDecay } = this;
+    const { eps, weightDecay } = this;
+    const lr = this.lr * (this.scales.get(name) ?? 1);
     const [beta1, beta2] = this.betas;
     const biasCorrection1 = 1 - beta1 ** s.step;
     const biasCorrection2 = 1 - beta2 ** s.step;

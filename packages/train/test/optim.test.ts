@@ -121,6 +121,55 @@ describeBackends('AdamW', ({ rtol, atol }) => {
     expect(() => resolveVariables(42 as never)).toThrow(G2DError);
     w.dispose();
   });
+
+  it('lrScale: the longest matching prefix multiplies a variable\'s lr (its decay too), exactly as an optimizer with lr x factor; other variables keep lr', () => {
+    const init: [string, number[]][] = [
+      ['enc.a', [1, -2]],
+      ['enc.pool.b', [0.5, 3]],
+      ['encx', [2, 2]], // "enc" matches at a "." boundary only: factor 1
+    ];
+    const grads: number[][][] = [
+      [[0.2, -4], [1, -1], [3, 0.1]],
+      [[-0.5, 1], [0.3, 0.3], [-2, 1]],
+      [[0.1, 0.1], [-1, 2], [0.5, -0.5]],
+    ];
+    const v = new Map(init.map(([n, x]) => [n, tf.variable(tf.tensor1d(x))]));
+    const opt = new AdamW(v, { lr: 0.01, weightDecay: 0.5, lrScale: { enc: 3, 'enc.pool': 10 } });
+    const factors = [3, 10, 1];
+    expect(init.map(([n]) => opt.lrScaleOf(n))).toEqual(factors);
+    const refs = init.map(([n, x], i) => {
+      const r = new Map([[n, tf.variable(tf.tensor1d(x))]]);
+      return { r, o: new AdamW(r, { lr: 0.01 * factors[i]!, weightDecay: 0.5 }) };
+    });
+    for (const [s, gs] of grads.entries()) {
+      opt.lr = s === 2 ? 0.004 : 0.01; // a scheduler writes the base lr: every group follows
+      opt.step(new Map(init.map(([n], i) => [n, tf.tensor1d(gs[i]!)])));
+      refs.forEach(({ o }, i) => {
+        o.lr = (s === 2 ? 0.004 : 0.01) * factors[i]!;
+        o.step(new Map([[init[i]![0], tf.tensor1d(gs[i]!)]]));
+      });
+    }
+    refs.forEach(({ r }, i) => expectArraysClose(v.get(init[i]![0])!, r.get(init[i]![0])!.dataSync(), { rtol, atol }));
+    // the factors matter: the three variables moved by different amounts from the same kind of step
+    const moved = (n: string, x0: number) => Math.abs(v.get(n)!.dataSync()[0]! - x0);
+    expect(moved('enc.pool.b', 0.5)).toBeGreaterThan(3 * moved('encx', 2));
+    opt.dispose();
+    refs.forEach(({ r, o }) => {
+      o.dispose();
+      r.forEach((x) => x.dispose());
+    });
+    v.forEach((x) => x.dispose());
+  });
+
+  it('lrScale: a prefix matching no parameter or a bad factor is an error that names it', () => {
+    const v = new Map([['enc.a', tf.variable(tf.zeros([2]))], ['head.w', tf.variable(tf.zeros([2]))]]);
+    expect(() => new AdamW(v, { lrScale: { attnpool: 10 } })).toThrow(/lrScale prefix "attnpool" matches no parameter \(top-level names: enc, head\)/);
+    expect(() => new AdamW(v, { lrScale: { en: 10 } })).toThrow(/"en" matches no parameter/);
+    expect(() => new AdamW(v, { lrScale: { head: -1 } })).toThrow(/lrScale\["head"\] must be a finite number >= 0, got -1/);
+    expect(() => new AdamW(v, { lrScale: { head: Number.NaN } })).toThrow(G2DError);
+    expect(new AdamW(v, { lrScale: { head: 0 } }).lrScaleOf('head.w')).toBe(0);
+    v.forEach((x) => x.dispose());
+  });
 });
 
 describeBackends('clipGradNorm (torch clip_grad_norm_)', ({ rtol, atol }) => {
