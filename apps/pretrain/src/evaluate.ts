@@ -98,9 +98,9 @@ function iou(a: Uint8Array, b: Uint8Array): number {
 
 /**
  * Per finding, over the images that have it: mean IoU of the image's pseudo mask with the true
- * finding mask; of `draws` random masks of as many cells of the h x w attention grid as the
- * pseudo mask covers; and of the pseudo masks of up to `others` other images (drawn at random;
- * every other image when there are fewer).
+ * finding mask; of `draws` (default 64) random masks of as many cells of the h x w attention
+ * grid as the pseudo mask covers; and of the pseudo masks of up to `others` (default 64) other
+ * images (drawn at random; every other image when there are fewer).
  *
  * @param pseudo per image, its pseudo mask (S x S, 0/1, row-major)
  * @param truth per image, its finding masks by name (S x S, 0/1), or undefined
@@ -113,8 +113,8 @@ export function scorePseudoMasks(
   opts: { draws?: number; others?: number } = {},
 ): Record<string, PseudoMaskScore> {
   const { h, w, size: S } = grid;
-  const draws = opts.draws ?? 8;
-  const others = opts.others ?? 16;
+  const draws = opts.draws ?? 64;
+  const others = opts.others ?? 64;
   if (pseudo.length !== truth.length) throw new G2DError(`scorePseudoMasks: ${pseudo.length} pseudo masks but ${truth.length} truth entries`);
   if (S % h !== 0 || S % w !== 0) throw new G2DError(`scorePseudoMasks: size ${S} is not a multiple of the ${h} x ${w} grid`);
   for (const [k, m] of pseudo.entries()) if (m.length !== S * S) throw new G2DError(`scorePseudoMasks: pseudo mask ${k} has ${m.length} pixels, expected ${S} x ${S}`);

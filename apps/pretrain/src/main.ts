@@ -30,7 +30,10 @@ function summary(ctx: CliContext, res: Awaited<ReturnType<typeof runPretraining>
     ctx.out('\n');
     if (v.attention) ctx.out(`  attention over the ${v.attention.cells} cells (mean of heads): peak ${v.attention.peak.toFixed(2)}x uniform, entropy ${v.attention.entropy.toFixed(3)} of uniform's\n`);
     if (v.pseudoMaskIoU) {
-      for (const [k, r] of Object.entries(v.pseudoMaskIoU)) ctx.out(`  pseudo-mask IoU ${k.padEnd(15)} ${r.pseudo.toFixed(3)} vs random ${r.random.toFixed(3)}${typeof r.other === 'number' ? `, other images' masks ${r.other.toFixed(3)}` : ''} (${r.n} images)\n`);
+      const e = Object.entries(v.pseudoMaskIoU);
+      for (const [k, r] of e) ctx.out(`  pseudo-mask IoU ${k.padEnd(15)} ${r.pseudo.toFixed(4)} vs random ${r.random.toFixed(4)}${typeof r.other === 'number' ? `, other images' masks ${r.other.toFixed(4)}` : ''} (${r.n} images)\n`);
+      const other = e.filter(([, r]) => typeof r.other === 'number' && r.pseudo > r.other).length;
+      ctx.out(`  pseudo masks beat a random mask of the same area for ${e.filter(([, r]) => r.pseudo > r.random).length} of ${e.length} findings${e.every(([, r]) => typeof r.other === 'number') ? `, other images' masks for ${other} of ${e.length}` : ''}\n`);
     }
   }
   for (const l of describeLearning(learningSummary(readMetrics(path.join(res.out, 'metrics.jsonl')) as Record<string, unknown>[]))) ctx.out(`${l}\n`);

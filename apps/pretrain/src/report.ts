@@ -164,16 +164,31 @@ export async function writeReport(outDir: string, opts: ReportOptions = {}): Pro
         'Pseudo masks on the findings (held-out synthetic images with that finding): mean IoU of the pseudo mask with the true finding mask, against a random mask of the same area on the same attention grid' +
           (hasOther ? ", and against the pseudo masks of other validation images (a fixed location prior, e.g. attention that always sits on the heart, scores this without looking at the image; beating it means the mask follows this image's content)." : '.'),
       ));
+      const f4 = (x: number) => x.toFixed(4);
+      const mean = (f: (v: (typeof e)[number][1]) => number) => e.reduce((a, [, v]) => a + f(v), 0) / e.length;
+      const wins = e.filter(([, v]) => v.pseudo > v.random).length;
+      const winsOther = e.filter(([, v]) => hasOther && v.pseudo > v.other!).length;
       body.push(htmlTable(
-        e.map(([k, v]) => [
-          k,
-          String(v.n),
-          v.pseudo.toFixed(3),
-          v.random.toFixed(3),
-          ...(hasOther ? [v.other!.toFixed(3)] : []),
-          v.pseudo > v.random ? 'yes' : 'no',
-          ...(hasOther ? [v.pseudo > v.other! ? 'yes' : 'no'] : []),
-        ]),
+        [
+          ...e.map(([k, v]) => [
+            k,
+            String(v.n),
+            f4(v.pseudo),
+            f4(v.random),
+            ...(hasOther ? [f4(v.other!)] : []),
+            v.pseudo > v.random ? 'yes' : 'no',
+            ...(hasOther ? [v.pseudo > v.other! ? 'yes' : 'no'] : []),
+          ]),
+          [
+            'mean of the findings',
+            String(e.reduce((a, [, v]) => a + v.n, 0)),
+            f4(mean((v) => v.pseudo)),
+            f4(mean((v) => v.random)),
+            ...(hasOther ? [f4(mean((v) => v.other!))] : []),
+            `${wins} of ${e.length}`,
+            ...(hasOther ? [`${winsOther} of ${e.length}`] : []),
+          ],
+        ],
         ['finding', 'images', 'pseudo-mask IoU', 'random-mask IoU', ...(hasOther ? ["other images' masks IoU"] : []), 'beats random', ...(hasOther ? ["beats other images' masks"] : [])],
       ));
       body.push(figure({
