@@ -60,6 +60,12 @@ export const PretrainConfigSchema = z
         valFraction: z.number().min(0).lt(1).default(0.1),
         /** cap on validation pairs evaluated each epoch */
         maxVal: z.number().int().positive().default(256),
+        /**
+         * cap on validation images whose attention spread and pseudo masks (synthetic: against
+         * each finding's true mask) are scored each epoch; at least the retrieval pairs. The
+         * per-finding scores need many images per finding: 64 images hold 8-14 of each.
+         */
+        maxMaskVal: z.number().int().positive().default(512),
         seed: z.number().int().default(0),
         /** 'reference': CenterCrop + RandomAffine(15, shear 15) + ColorJitter(0.2, 0.2); 'none' */
         augment: z.enum(['reference', 'none']).default('reference'),
@@ -217,4 +223,20 @@ export function loadPretrainConfig(file: string | undefined, sets: string[] = []
   }
   for (const [k, v] of Object.entries(parseSets(sets))) setPath(raw, k, v);
   return { config: parseConfig<PretrainConfig>(raw, PretrainConfigSchema as unknown as ZodType<PretrainConfig>, source), source };
+}
+
+/** The config a run was started with (its `run.json`), with `--set` overrides applied on top. */
+export function configOfRun(outDir: string, sets: string[] = []): PretrainConfig {
+  const source = path.join(path.resolve(outDir), 'run.json');
+  if (!fs.existsSync(source)) throw new G2DError('not a pretraining run folder (no run.json)', { source: path.resolve(outDir) });
+  let raw: Record<string, unknown>;
+  try {
+    raw = (JSON.parse(fs.readFileSync(source, 'utf8')) as { config?: Record<string, unknown> }).config ?? {};
+  } catch (e) {
+    throw new G2DError(`run.json is not valid JSON: ${(e as Error).message}`, { source });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new G2DError('run.json has no "config" mapping', { source });
+  raw = structuredClone(raw);
+  for (const [k, v] of Object.entries(parseSets(sets))) setPath(raw, k, v);
+  return parseConfig<PretrainConfig>(raw, PretrainConfigSchema as unknown as ZodType<PretrainConfig>, source);
 }

@@ -28,9 +28,19 @@ export interface ValidationSummary {
   findingsMatchTop1?: number;
   findingsMatchChance?: number;
   /** per finding: mean IoU with the true mask of the pseudo mask, of a random same-area mask, of other images' pseudo masks; the images counted */
-  pseudoMaskIoU?: Record<string, Omit<PseudoMaskScore, 'other'> & { /** absent in val.jsonl files of older runs */ other?: number }>;
+  pseudoMaskIoU?: Record<string, StoredPseudoMaskScore>;
+  /** pooled over the images with any finding: the pseudo mask against the union of the image's finding masks */
+  pseudoMaskAny?: StoredPseudoMaskScore;
   /** how peaked the mean-of-heads attention over the cells is: peak (h*w * max weight) and normalised entropy, 1 = uniform for both */
-  attention?: { peak: number; entropy: number; cells: number };
+  attention?: {
+    peak: number;
+    entropy: number;
+    cells: number;
+    /** images it was measured on (absent in older runs: the retrieval pairs) */
+    n?: number;
+    /** the mean over the images of the renormalised map, times the cells (1 = uniform), h rows of w: where the attention sits on average (a location prior shows here) */
+    mean?: number[][];
+  };
 }
 
 export interface ValidationResult {
@@ -82,6 +92,35 @@ export interface PseudoMaskScore {
   other: number;
   /** images with this finding */
   n: number;
+  /** 95 % bootstrap interval (over the images) of the mean of own IoU - random-mask IoU */
+  ciRandom: [number, number];
+  /** 95 % bootstrap interval of the mean of own IoU - other images' masks IoU */
+  ciOther: [number, number];
+  /** share of the images whose own IoU exceeds their random masks' mean IoU */
+  winRandom: number;
+}
+
+/** A score as read back from val.jsonl: runs written before a field existed lack it. */
+export type StoredPseudoMaskScore = Pick<PseudoMaskScore, 'pseudo' | 'random' | 'n'> & Partial<Omit<PseudoMaskScore, 'pseudo' | 'random' | 'n'>>;
+
+/**
+ * Percentile bootstrap interval (95 %) of the mean of `d`, `resamples` resamples drawn with `rng`;
+ * [mean, mean] for fewer than 2 values.
+ */
+export function bootstrapMeanCI(d: readonly number[], rng: Rng, resamples = 2000): [number, number] {
+  const n = d.length;
+  if (n === 0) return [Number.NaN, Number.NaN];
+  const m = d.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return [m, m];
+  const means = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += d[rng.int(n)]!;
+    means[r] = s / n;
+  }
+  means.sort();
+  const at = (p: number) => means[Math.min(resamples - 1, Math.max(0, Math.round(p * (resamples - 1))))]!;
+  return [at(0.025), at(0.975)];
 }
 
 function iou(a: Uint8Array, b: Uint8Array): number {
@@ -118,7 +157,7 @@ export function scorePseudoMasks(
   if (pseudo.length !== truth.length) throw new G2DError(`scorePseudoMasks: ${pseudo.length} pseudo masks but ${truth.length} truth entries`);
   if (S % h !== 0 || S % w !== 0) throw new G2DError(`scorePseudoMasks: size ${S} is not a multiple of the ${h} x ${w} grid`);
   for (const [k, m] of pseudo.entries()) if (m.length !== S * S) throw new G2DError(`scorePseudoMasks: pseudo mask ${k} has ${m.length} pixels, expected ${S} x ${S}`);
-  const out: Record<string, { pseudo: number; random: number; other: number; n: number }> = {};
+  const out: Record<string, { pseudo: number; random: number; other: number; n: number; dRandom: number[]; dOther: number[]; wins: number }> = {};
   const cellOf = new Int32Array(S * S);
   for (let i = 0; i < S * S; i++) cellOf[i] = Math.floor(Math.floor(i / S) / (S / h)) * w + Math.floor((i % S) / (S / w));
   const random = new Uint8Array(S * S);
@@ -141,50 +180,96 @@ export function scorePseudoMasks(
       }
       let o = 0;
       for (const j of picked) o += iou(pseudo[j]!, m);
-      const e = (out[name] ??= { pseudo: 0, random: 0, other: 0, n: 0 });
-      e.pseudo += iou(own, m);
-      e.random += draws ? r / draws : 0;
-      e.other += picked.length ? o / picked.length : 0;
+      const e = (out[name] ??= { pseudo: 0, random: 0, other: 0, n: 0, dRandom: [], dOther: [], wins: 0 });
+      const p = iou(own, m);
+      const rm = draws ? r / draws : 0;
+      const om = picked.length ? o / picked.length : 0;
+      e.pseudo += p;
+      e.random += rm;
+      e.other += om;
       e.n += 1;
+      e.dRandom.push(p - rm);
+      e.dOther.push(p - om);
+      if (p > rm) e.wins++;
     }
   });
   return Object.fromEntries(
     Object.entries(out)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => [k, { pseudo: v.pseudo / v.n, random: v.random / v.n, other: v.other / v.n, n: v.n }]),
+      .map(([k, v]) => [
+        k,
+        { pseudo: v.pseudo / v.n, random: v.random / v.n, other: v.other / v.n, n: v.n, ciRandom: bootstrapMeanCI(v.dRandom, rng), ciOther: bootstrapMeanCI(v.dOther, rng), winRandom: v.wins / v.n },
+      ]),
   );
+}
+
+/**
+ * The same scores pooled over the images with any finding: each image's pseudo mask against the
+ * union of its finding masks ("the finding mask" of an image with several findings).
+ */
+export function scorePseudoMasksAny(
+  pseudo: Uint8Array[],
+  truth: (Map<string, Uint8Array> | undefined)[],
+  grid: { h: number; w: number; size: number },
+  rng: Rng,
+  opts: { draws?: number; others?: number } = {},
+): PseudoMaskScore | undefined {
+  const union = truth.map((masks, k) => {
+    if (!masks || !masks.size) return undefined;
+    const u = new Uint8Array(grid.size * grid.size);
+    for (const [name, m] of masks) {
+      if (m.length !== u.length) throw new G2DError(`scorePseudoMasksAny: mask "${name}" of image ${k} has ${m.length} pixels, expected ${grid.size} x ${grid.size}`);
+      for (let i = 0; i < u.length; i++) if (m[i]) u[i] = 1;
+    }
+    return new Map([['any', u]]);
+  });
+  return scorePseudoMasks(pseudo, union, grid, rng, opts).any;
 }
 
 function key(findings: string[] | undefined): string {
   return [...(findings ?? [])].sort().join('|');
 }
 
-export async function validate(model: G2DModel, items: PairItem[], opts: { seed: number | string; batch?: number }): Promise<ValidationResult> {
+/**
+ * Validation on held-out pairs: retrieval over `items`; the attention spread and the pseudo-mask
+ * scores over `maskItems` (default: `items`), which may be more images than retrieval uses (the
+ * per-finding scores need many images with each finding; retrieval's chance level depends on
+ * its set size).
+ */
+export async function validate(model: G2DModel, items: PairItem[], opts: { seed: number | string; batch?: number; maskItems?: PairItem[] }): Promise<ValidationResult> {
   const B = opts.batch ?? 32;
   const N = items.length;
   const D = model.config.projection.out;
   const img = new Float32Array(N * D);
   const txt = new Float32Array(N * D);
   const S = model.config.imageSize;
-  const withMasks = items.some((p) => p.masks && p.findings?.length);
-  const pseudo: Uint8Array[] = [];
-  const truth: (Map<string, Uint8Array> | undefined)[] = [];
-  let grid: { h: number; w: number; size: number } | undefined;
-  let attPeak = 0;
-  let attEntropy = 0;
-  let attCells = 0;
   for (let s = 0; s < N; s += B) {
     const part = items.slice(s, s + B);
     const images = await prepareImages(model, part);
     const e = model.encodeImage(images);
     img.set(e.dataSync(), s * D);
-    e.dispose();
+    tf.dispose([e, images]);
     const tok = tokenizeBatch(model.tokenizer, part.map((p) => p.text), model.config.text.maxLength, 'longest');
     const ids = tf.tensor2d(tok.inputIds, [part.length, tok.length], 'int32');
     const mask = tf.tensor2d(tok.attentionMask, [part.length, tok.length], 'int32');
     const te = model.encodeText({ inputIds: ids, attentionMask: mask });
     txt.set(te.dataSync(), s * D);
     tf.dispose([te, ids, mask]);
+  }
+  const maskItems = opts.maskItems ?? items;
+  const M = maskItems.length;
+  const withMasks = maskItems.some((p) => p.masks && p.findings?.length);
+  const pseudo: Uint8Array[] = [];
+  const truth: (Map<string, Uint8Array> | undefined)[] = [];
+  let grid: { h: number; w: number; size: number } | undefined;
+  let attPeak = 0;
+  let attEntropy = 0;
+  let attCells = 0;
+  let attSum: Float64Array | undefined;
+  let attShape: [number, number] = [0, 0];
+  for (let s = 0; s < M; s += B) {
+    const part = maskItems.slice(s, s + B);
+    const images = await prepareImages(model, part);
     const att = model.attentionMap(images); // [b, heads, h, w]
     const [b, , h, w] = att.shape;
     {
@@ -192,8 +277,12 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
         const a = tf.reshape(tf.mean(att, 1), [b, h * w]);
         return tf.div(a, tf.sum(a, 1, true));
       });
-      const spread = attentionSpread(m.dataSync(), b, h * w);
+      const md = m.dataSync();
+      const spread = attentionSpread(md, b, h * w);
       m.dispose();
+      attSum ??= new Float64Array(h * w);
+      attShape = [h, w];
+      for (let k = 0; k < b; k++) for (let c = 0; c < h * w; c++) attSum[c] += md[k * h * w + c]!;
       attPeak += spread.peak * b;
       attEntropy += spread.entropy * b;
       attCells = h * w;
@@ -253,10 +342,16 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
     summary.findingsMatchTop1 = fm / N;
     summary.findingsMatchChance = fmChance / N;
   }
-  if (N > 0 && attCells > 0) summary.attention = { peak: attPeak / N, entropy: attEntropy / N, cells: attCells };
+  if (M > 0 && attCells > 0 && attSum) {
+    const [h, w] = attShape;
+    const mean = Array.from({ length: h }, (_, r) => Array.from({ length: w }, (_, c) => (attSum![r * w + c]! / M) * attCells));
+    summary.attention = { peak: attPeak / M, entropy: attEntropy / M, cells: attCells, n: M, mean };
+  }
   if (withMasks && grid) {
     const scores = scorePseudoMasks(pseudo, truth, grid, new Rng(`${String(opts.seed)}/val-random-masks`));
     if (Object.keys(scores).length) summary.pseudoMaskIoU = scores;
+    const any = scorePseudoMasksAny(pseudo, truth, grid, new Rng(`${String(opts.seed)}/val-random-masks-any`));
+    if (any) summary.pseudoMaskAny = any;
   }
   return { summary, similarity: sim, ids: items.map((p) => p.id) };
 }

@@ -17,7 +17,7 @@ import {
 } from '@g2d-ts/viz';
 import { PretrainConfigSchema } from './config';
 import { openPairs, type PairItem, type PairSet } from './data';
-import { prepareImages, validate, type ValidationSummary } from './evaluate';
+import { prepareImages, validate, type StoredPseudoMaskScore, type ValidationSummary } from './evaluate';
 import { describeLearning, learningSummary } from './learning';
 
 export interface ReportOptions {
@@ -110,6 +110,18 @@ function retrievalExamples(sim: Float32Array, items: PairItem[], k: number): Htm
 }
 
 /** Writes `<out>/report.html`; returns its path. */
+/** a signed difference with 4 decimals */
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`;
+}
+
+/** whether `a` beats `b`, and whether the bootstrap interval of the difference clears 0 */
+export function beats(a: number, b: number, ci?: [number, number]): string {
+  if (!(a > b)) return ci && ci[1] < 0 ? 'no, clearly' : 'no';
+  if (!ci) return 'yes';
+  return ci[0] > 0 ? 'yes, clearly' : 'yes, within noise';
+}
+
 export async function writeReport(outDir: string, opts: ReportOptions = {}): Promise<string> {
   const out = path.resolve(outDir);
   const log = opts.log ?? (() => undefined);
@@ -157,6 +169,14 @@ export async function writeReport(outDir: string, opts: ReportOptions = {}): Pro
       body.push(paragraph('Attention: the mean-of-heads attention-pooling weights over the cells, renormalised; "peak" is the largest weight times the number of cells, "entropy" the entropy over ln(cells). Both are 1 for a uniform map. The pseudo mask is the top of this map, so while it is nearly flat the pseudo masks carry little about where the findings are.'));
     }
     const lastVal = val[val.length - 1]!;
+    const meanMap = lastVal.attention?.mean;
+    if (meanMap?.length) {
+      body.push(paragraph(
+        `Where the attention sits on average (last epoch, ${lastVal.attention!.n ?? lastVal.n} held-out images): the mean of the renormalised mean-of-heads maps, times the number of cells (1 = uniform), laid out as the image (top row = top of the image). ` +
+          'Cells well above 1 everywhere are a location prior: the pseudo masks of every image fall there, whatever the image shows.',
+      ));
+      body.push(htmlTable(meanMap.map((row, r) => [`row ${r + 1}`, ...row.map((v) => v.toFixed(2))]), ['', ...meanMap[0]!.map((_, c) => `column ${c + 1}`)]));
+    }
     if (lastVal.pseudoMaskIoU) {
       const e = Object.entries(lastVal.pseudoMaskIoU);
       const hasOther = e.every(([, v]) => typeof v.other === 'number');
@@ -167,30 +187,51 @@ export async function writeReport(outDir: string, opts: ReportOptions = {}): Pro
       const f4 = (x: number) => x.toFixed(4);
       const mean = (f: (v: (typeof e)[number][1]) => number) => e.reduce((a, [, v]) => a + f(v), 0) / e.length;
       const wins = e.filter(([, v]) => v.pseudo > v.random).length;
+      const sure = e.filter(([, v]) => v.ciRandom && v.ciRandom[0] > 0).length;
       const winsOther = e.filter(([, v]) => hasOther && v.pseudo > v.other!).length;
+      const hasCI = e.every(([, v]) => v.ciRandom);
+      const row = (k: string, v: StoredPseudoMaskScore) => [
+        k,
+        String(v.n),
+        f4(v.pseudo),
+        f4(v.random),
+        ...(hasOther ? [typeof v.other === 'number' ? f4(v.other) : '—'] : []),
+        ...(hasCI ? [v.ciRandom ? `${signed(v.pseudo - v.random)} [${signed(v.ciRandom[0])}, ${signed(v.ciRandom[1])}]` : '—'] : []),
+        beats(v.pseudo, v.random, v.ciRandom),
+        ...(hasOther ? [typeof v.other === 'number' ? beats(v.pseudo, v.other, v.ciOther) : '—'] : []),
+      ];
       body.push(htmlTable(
         [
-          ...e.map(([k, v]) => [
-            k,
-            String(v.n),
-            f4(v.pseudo),
-            f4(v.random),
-            ...(hasOther ? [f4(v.other!)] : []),
-            v.pseudo > v.random ? 'yes' : 'no',
-            ...(hasOther ? [v.pseudo > v.other! ? 'yes' : 'no'] : []),
-          ]),
+          ...e.map(([k, v]) => row(k, v)),
           [
             'mean of the findings',
             String(e.reduce((a, [, v]) => a + v.n, 0)),
             f4(mean((v) => v.pseudo)),
             f4(mean((v) => v.random)),
             ...(hasOther ? [f4(mean((v) => v.other!))] : []),
-            `${wins} of ${e.length}`,
+            ...(hasCI ? [signed(mean((v) => v.pseudo - v.random))] : []),
+            `${wins} of ${e.length}${hasCI ? ` (${sure} with the interval above 0)` : ''}`,
             ...(hasOther ? [`${winsOther} of ${e.length}`] : []),
           ],
+          ...(lastVal.pseudoMaskAny ? [row('any finding (pooled: the union of its masks)', lastVal.pseudoMaskAny)] : []),
         ],
-        ['finding', 'images', 'pseudo-mask IoU', 'random-mask IoU', ...(hasOther ? ["other images' masks IoU"] : []), 'beats random', ...(hasOther ? ["beats other images' masks"] : [])],
+        [
+          'finding',
+          'images',
+          'pseudo-mask IoU',
+          'random-mask IoU',
+          ...(hasOther ? ["other images' masks IoU"] : []),
+          ...(hasCI ? ['pseudo − random [95 % bootstrap interval]'] : []),
+          'beats random',
+          ...(hasOther ? ["beats other images' masks"] : []),
+        ],
       ));
+      if (hasCI) {
+        body.push(paragraph(
+          '"yes, clearly": the 95 % bootstrap interval of the mean difference (resampling the images) lies above 0; "yes, within noise": the mean is higher but the interval includes 0; "no": the mean is not higher. ' +
+            `Scored on ${lastVal.attention?.n ?? lastVal.n} held-out images.`,
+        ));
+      }
       body.push(figure({
         svg: barChart({
           title: hasOther ? "Pseudo-mask IoU vs random and other images' masks (last epoch)" : 'Pseudo-mask IoU vs random (last epoch)',

@@ -11,8 +11,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@g2d-ts/core';
 import { sharedPath } from '@g2d-ts/core/testing';
-import { loadPretrainConfig } from '../src/config';
+import { configOfRun, loadPretrainConfig } from '../src/config';
 import { runPretraining } from '../src/run';
+import { validateRun } from '../src/validate-run';
 
 const REPO = path.resolve(__dirname, '../../..');
 const MAIN = path.join(__dirname, '..', 'src', 'main.ts');
@@ -75,15 +76,39 @@ d('g2d-pretrain on a micro config', () => {
     expect(a.entropy).toBeGreaterThan(0);
     expect(a.entropy).toBeLessThanOrEqual(1 + 1e-6);
     expect(html).toContain('attention peak (1 = uniform)');
+    // the average map: h x w cells whose mean is 1 (each image's map sums to 1)
+    const flat = a.mean!.flat();
+    expect(flat).toHaveLength(a.cells);
+    expect(flat.reduce((x, y) => x + y, 0) / a.cells).toBeCloseTo(1, 5);
+    expect(html).toContain('Where the attention sits on average');
     // pseudo masks against both baselines, per finding of the held-out synthetic images
     const iou = res.validation!.summary.pseudoMaskIoU!;
     expect(Object.keys(iou).length).toBeGreaterThan(0);
     for (const v of Object.values(iou)) {
       for (const x of [v.pseudo, v.random, v.other!]) expect(x >= 0 && x <= 1).toBe(true);
       expect(v.n).toBeGreaterThan(0);
+      expect(v.ciRandom![0]).toBeLessThanOrEqual(v.pseudo - v.random + 1e-12);
+      expect(v.ciRandom![1]).toBeGreaterThanOrEqual(v.pseudo - v.random - 1e-12);
     }
+    // pooled over the images with any finding (scored on up to data.maxMaskVal images, at least the retrieval pairs)
+    expect(a.n).toBeGreaterThanOrEqual(res.validation!.summary.n);
+    const any = res.validation!.summary.pseudoMaskAny!;
+    expect(any.n).toBeGreaterThanOrEqual(Math.max(...Object.values(iou).map((v) => v.n)));
+    expect(any.n).toBeLessThanOrEqual(a.n!);
     expect(html).toContain('other images&#39; masks IoU');
+    expect(html).toContain('any finding (pooled');
+    expect(html).toContain('95 % bootstrap interval');
     expect(tf.memory().numTensors).toBe(before);
+    // `validate` on the final weights: the same pseudo-mask scores (same weights, images and seed), retrieval on fewer pairs
+    const again = await validateRun(out, configOfRun(out, ['data.maxVal=4']));
+    expect(again.weights).toBe(path.join(out, 'final'));
+    expect(again.summary.n).toBe(4);
+    expect(again.summary.pseudoMaskIoU).toEqual(iou);
+    expect(again.summary.pseudoMaskAny).toEqual(any);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'validation.json'), 'utf8')).data.maxVal).toBe(4);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => configOfRun(root)).toThrow(/no run.json/);
+    expect(() => configOfRun(out, ['data.maxMaskVal=0'])).toThrow(/maxMaskVal/);
   }, 600_000);
 
   it('resumes exactly after SIGKILL: byte-identical final weights, in another folder', async () => {
