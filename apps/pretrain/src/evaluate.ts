@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { G2DError, Rng } from '@g2d-ts/core';
+import { maskIou } from '@g2d-ts/metrics';
 import type { G2DModel } from '@g2d-ts/model';
 import { evalTransform, tokenizeBatch, type PairItem } from './data';
 
@@ -123,18 +124,6 @@ export function bootstrapMeanCI(d: readonly number[], rng: Rng, resamples = 2000
   return [at(0.025), at(0.975)];
 }
 
-function iou(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let uni = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] !== 0;
-    const y = b[i] !== 0;
-    if (x && y) inter++;
-    if (x || y) uni++;
-  }
-  return uni ? inter / uni : 1;
-}
-
 /**
  * Per finding, over the images that have it: mean IoU of the image's pseudo mask with the true
  * finding mask; of `draws` (default 64) random masks of as many cells of the h x w attention
@@ -176,12 +165,12 @@ export function scorePseudoMasks(
         const chosen = new Uint8Array(h * w);
         for (const c of rng.shuffle([...Array(h * w).keys()]).slice(0, cells)) chosen[c] = 1;
         for (let i = 0; i < S * S; i++) random[i] = chosen[cellOf[i]!]!;
-        r += iou(random, m);
+        r += maskIou(random, m);
       }
       let o = 0;
-      for (const j of picked) o += iou(pseudo[j]!, m);
+      for (const j of picked) o += maskIou(pseudo[j]!, m);
       const e = (out[name] ??= { pseudo: 0, random: 0, other: 0, n: 0, dRandom: [], dOther: [], wins: 0 });
-      const p = iou(own, m);
+      const p = maskIou(own, m);
       const rm = draws ? r / draws : 0;
       const om = picked.length ? o / picked.length : 0;
       e.pseudo += p;
@@ -231,76 +220,78 @@ function key(findings: string[] | undefined): string {
 }
 
 /**
- * Validation on held-out pairs: retrieval over `items`; the attention spread and the pseudo-mask
- * scores over `maskItems` (default: `items`), which may be more images than retrieval uses (the
- * per-finding scores need many images with each finding; retrieval's chance level depends on
- * its set size).
+ * Validation on held-out pairs, in one pass over the first max(retrieval, masks) of `val` (one
+ * image forward per batch gives both the embeddings and the attention): retrieval over the first
+ * `retrieval` pairs (default: all); the attention spread and the pseudo-mask scores over the first
+ * `masks` images (default: the retrieval pairs; 0: none). The mask scores may use more images than
+ * retrieval: the per-finding scores need many images with each finding, while retrieval's chance
+ * level depends on its set size.
  */
-export async function validate(model: G2DModel, items: PairItem[], opts: { seed: number | string; batch?: number; maskItems?: PairItem[] }): Promise<ValidationResult> {
+export async function validate(
+  model: G2DModel,
+  val: PairItem[],
+  opts: { seed: number | string; batch?: number; retrieval?: number; masks?: number },
+): Promise<ValidationResult> {
   const B = opts.batch ?? 32;
-  const N = items.length;
+  const N = Math.min(opts.retrieval ?? val.length, val.length);
+  const M = Math.min(opts.masks ?? N, val.length);
+  const items = val.slice(0, N);
   const D = model.config.projection.out;
   const img = new Float32Array(N * D);
   const txt = new Float32Array(N * D);
   const S = model.config.imageSize;
-  for (let s = 0; s < N; s += B) {
-    const part = items.slice(s, s + B);
-    const images = await prepareImages(model, part);
-    const e = model.encodeImage(images);
-    img.set(e.dataSync(), s * D);
-    tf.dispose([e, images]);
-    const tok = tokenizeBatch(model.tokenizer, part.map((p) => p.text), model.config.text.maxLength, 'longest');
-    const ids = tf.tensor2d(tok.inputIds, [part.length, tok.length], 'int32');
-    const mask = tf.tensor2d(tok.attentionMask, [part.length, tok.length], 'int32');
-    const te = model.encodeText({ inputIds: ids, attentionMask: mask });
-    txt.set(te.dataSync(), s * D);
-    tf.dispose([te, ids, mask]);
-  }
-  const maskItems = opts.maskItems ?? items;
-  const M = maskItems.length;
-  const withMasks = maskItems.some((p) => p.masks && p.findings?.length);
+  const withMasks = val.slice(0, M).some((p) => p.masks && p.findings?.length);
   const pseudo: Uint8Array[] = [];
   const truth: (Map<string, Uint8Array> | undefined)[] = [];
   let grid: { h: number; w: number; size: number } | undefined;
   let attPeak = 0;
   let attEntropy = 0;
-  let attCells = 0;
   let attSum: Float64Array | undefined;
   let attShape: [number, number] = [0, 0];
-  for (let s = 0; s < M; s += B) {
-    const part = maskItems.slice(s, s + B);
+  for (let s = 0; s < Math.max(N, M); s += B) {
+    const part = val.slice(s, s + B);
     const images = await prepareImages(model, part);
-    const att = model.attentionMap(images); // [b, heads, h, w]
-    const [b, , h, w] = att.shape;
-    {
+    const { embedding, attention: att } = model.encodeImageWithAttention(images); // [b, D], [b, heads, h, w]
+    const forRetrieval = part.slice(0, Math.max(0, N - s));
+    if (forRetrieval.length) {
+      img.set(embedding.dataSync().subarray(0, forRetrieval.length * D), s * D);
+      const tok = tokenizeBatch(model.tokenizer, forRetrieval.map((p) => p.text), model.config.text.maxLength, 'longest');
+      const ids = tf.tensor2d(tok.inputIds, [forRetrieval.length, tok.length], 'int32');
+      const mask = tf.tensor2d(tok.attentionMask, [forRetrieval.length, tok.length], 'int32');
+      const te = model.encodeText({ inputIds: ids, attentionMask: mask });
+      txt.set(te.dataSync(), s * D);
+      tf.dispose([te, ids, mask]);
+    }
+    const forMasks = part.slice(0, Math.max(0, M - s));
+    if (forMasks.length) {
+      const [b, , h, w] = att.shape;
       const m = tf.tidy(() => {
         const a = tf.reshape(tf.mean(att, 1), [b, h * w]);
         return tf.div(a, tf.sum(a, 1, true));
       });
-      const md = m.dataSync();
-      const spread = attentionSpread(md, b, h * w);
+      const md = m.dataSync().subarray(0, forMasks.length * h * w);
       m.dispose();
+      const spread = attentionSpread(md, forMasks.length, h * w);
+      attPeak += spread.peak * forMasks.length;
+      attEntropy += spread.entropy * forMasks.length;
       attSum ??= new Float64Array(h * w);
       attShape = [h, w];
-      for (let k = 0; k < b; k++) for (let c = 0; c < h * w; c++) attSum[c] += md[k * h * w + c]!;
-      attPeak += spread.peak * b;
-      attEntropy += spread.entropy * b;
-      attCells = h * w;
+      for (let k = 0; k < md.length; k++) attSum[k % (h * w)] += md[k]!;
+      if (withMasks) {
+        const pm = model.pseudoMask(att, images); // [b, S, S, 1]
+        const pmData = pm.dataSync();
+        pm.dispose();
+        forMasks.forEach((p, k) => {
+          const own = new Uint8Array(S * S);
+          const src = pmData.subarray(k * S * S, (k + 1) * S * S);
+          for (let i = 0; i < own.length; i++) own[i] = src[i]! > 0.5 ? 1 : 0;
+          pseudo.push(own);
+          truth.push(p.masks && p.findings?.length ? p.masks() : undefined);
+        });
+        grid = { h, w, size: S };
+      }
     }
-    if (withMasks) {
-      const pm = model.pseudoMask(att, images); // [b, S, S, 1]
-      const pmData = pm.dataSync();
-      pm.dispose();
-      part.forEach((p, k) => {
-        const own = new Uint8Array(S * S);
-        const src = pmData.subarray(k * S * S, (k + 1) * S * S);
-        for (let i = 0; i < own.length; i++) own[i] = src[i]! > 0.5 ? 1 : 0;
-        pseudo.push(own);
-        truth.push(p.masks && p.findings?.length ? p.masks() : undefined);
-      });
-      grid = { h, w, size: S };
-    }
-    tf.dispose([att, images]);
+    tf.dispose([embedding, att, images]);
   }
   // similarity and retrieval
   const sim = new Float32Array(N * N);
@@ -342,10 +333,11 @@ export async function validate(model: G2DModel, items: PairItem[], opts: { seed:
     summary.findingsMatchTop1 = fm / N;
     summary.findingsMatchChance = fmChance / N;
   }
-  if (M > 0 && attCells > 0 && attSum) {
+  if (M > 0 && attSum) {
     const [h, w] = attShape;
-    const mean = Array.from({ length: h }, (_, r) => Array.from({ length: w }, (_, c) => (attSum![r * w + c]! / M) * attCells));
-    summary.attention = { peak: attPeak / M, entropy: attEntropy / M, cells: attCells, n: M, mean };
+    const cells = h * w;
+    const mean = Array.from({ length: h }, (_, r) => Array.from({ length: w }, (_, c) => (attSum![r * w + c]! / M) * cells));
+    summary.attention = { peak: attPeak / M, entropy: attEntropy / M, cells, n: M, mean };
   }
   if (withMasks && grid) {
     const scores = scorePseudoMasks(pseudo, truth, grid, new Rng(`${String(opts.seed)}/val-random-masks`));

@@ -15,7 +15,7 @@ import { describeLearning, learningSummary } from './learning';
 import { runPretraining } from './run';
 import { validateRun } from './validate-run';
 import { writeReport } from './report';
-import type { ValidationSummary } from './evaluate';
+import type { StoredPseudoMaskScore, ValidationSummary } from './evaluate';
 
 const CONFIGS = path.resolve(__dirname, '..', 'configs');
 
@@ -42,13 +42,16 @@ function printValidation(ctx: CliContext, v: ValidationSummary | undefined): voi
     }
     if (v.pseudoMaskIoU) {
       const e = Object.entries(v.pseudoMaskIoU);
-      const ci = (r: { ciRandom?: [number, number] }) => (r.ciRandom ? ` [${r.ciRandom[0].toFixed(4)}, ${r.ciRandom[1].toFixed(4)}]` : '');
+      const line = (label: string, r: StoredPseudoMaskScore, what: string) =>
+        ctx.out(
+          `    ${label.padEnd(15)} ${r.pseudo.toFixed(4)} vs random ${r.random.toFixed(4)}` +
+            (r.ciRandom ? ` [${r.ciRandom[0].toFixed(4)}, ${r.ciRandom[1].toFixed(4)}]` : '') +
+            (typeof r.other === 'number' ? `, other images' masks ${r.other.toFixed(4)}` : '') +
+            ` (${r.n} images${what})\n`,
+        );
       ctx.out(`  pseudo-mask IoU with each finding's true mask (${v.attention?.n ?? v.n} held-out images; own - random with its 95 % bootstrap interval):\n`);
-      for (const [k, r] of e) ctx.out(`    ${k.padEnd(15)} ${r.pseudo.toFixed(4)} vs random ${r.random.toFixed(4)}${ci(r)}${typeof r.other === 'number' ? `, other images' masks ${r.other.toFixed(4)}` : ''} (${r.n} images)\n`);
-      if (v.pseudoMaskAny) {
-        const r = v.pseudoMaskAny;
-        ctx.out(`    ${'any finding'.padEnd(15)} ${r.pseudo.toFixed(4)} vs random ${r.random.toFixed(4)}${ci(r)}${typeof r.other === 'number' ? `, other images' masks ${r.other.toFixed(4)}` : ''} (${r.n} images, the union of each image's finding masks)\n`);
-      }
+      for (const [k, r] of e) line(k, r, '');
+      if (v.pseudoMaskAny) line('any finding', v.pseudoMaskAny, ", the union of each image's finding masks");
       const other = e.filter(([, r]) => typeof r.other === 'number' && r.pseudo > r.other).length;
       const clearly = e.filter(([, r]) => r.ciRandom && r.ciRandom[0] > 0).length;
       ctx.out(

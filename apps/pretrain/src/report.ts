@@ -261,7 +261,7 @@ export async function writeReport(outDir: string, opts: ReportOptions = {}): Pro
       });
       if (cfg.report.retrievalExamples > 0 && pairs.val.length >= 2) {
         const vItems = pairs.val.slice(0, Math.min(cfg.data.maxVal, 64));
-        const v = await validate(model, vItems, { seed: cfg.train.seed });
+        const v = await validate(model, vItems, { seed: cfg.train.seed, masks: 0 }); // retrieval only
         sections.push({ title: `Retrieval examples (top 3 of ${vItems.length} validation reports)`, body: retrievalExamples(v.similarity, vItems, cfg.report.retrievalExamples) });
       }
     }

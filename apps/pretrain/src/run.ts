@@ -12,7 +12,8 @@ import { buildConfig, createModel, createModelWithWeights, exportReferenceCheckp
 import { AdamW, createScheduler, fit, writeFileAtomic, type SchedulerConfig } from '@g2d-ts/train';
 import type { PretrainConfig } from './config';
 import { openPairs, PairBatches, type PairBatch, type PairSet } from './data';
-import { validate, type ValidationResult } from './evaluate';
+import type { ValidationResult } from './evaluate';
+import { validateAsConfigured } from './validate-run';
 import { writeReport } from './report';
 
 export interface RunOptions {
@@ -154,7 +155,7 @@ export async function runPretraining(cfg: PretrainConfig, outDir: string, opts: 
         await exportReferenceCheckpoints(model, path.join(out, 'exports'), { name: `${cfg.name}_${info.epoch}` });
       }
       if (pairs.val.length >= 2) {
-        lastVal = await validate(model, pairs.val.slice(0, cfg.data.maxVal), { seed: cfg.train.seed, maskItems: pairs.val.slice(0, Math.max(cfg.data.maxVal, cfg.data.maxMaskVal)) });
+        lastVal = await validateAsConfigured(model, pairs.val, cfg);
         const line = { epoch: info.epoch, step: info.steps, ...lastVal.summary };
         fs.appendFileSync(path.join(out, 'val.jsonl'), `${JSON.stringify(line)}\n`);
         log(
@@ -171,7 +172,7 @@ export async function runPretraining(cfg: PretrainConfig, outDir: string, opts: 
   await exportReferenceCheckpoints(model, final, { name: cfg.name });
   // the final run's validation (also for a run resumed at its very end)
   if (!lastVal && pairs.val.length >= 2) {
-    lastVal = await validate(model, pairs.val.slice(0, cfg.data.maxVal), { seed: cfg.train.seed, maskItems: pairs.val.slice(0, Math.max(cfg.data.maxVal, cfg.data.maxMaskVal)) });
+    lastVal = await validateAsConfigured(model, pairs.val, cfg);
     fs.appendFileSync(path.join(out, 'val.jsonl'), `${JSON.stringify({ epoch: result.epoch, step: result.steps, ...lastVal.summary })}\n`);
   }
   if (opts.report ?? true) await writeReport(out, { model, pairs, log });

@@ -9,9 +9,18 @@ import * as path from 'node:path';
 import { G2DError } from '@g2d-ts/core';
 import { createModelWithWeights } from '@g2d-ts/model';
 import { writeFileAtomic } from '@g2d-ts/train';
+import type { G2DModel } from '@g2d-ts/model';
 import type { PretrainConfig } from './config';
-import { openPairs } from './data';
-import { validate, type ValidationSummary } from './evaluate';
+import { openPairs, type PairItem } from './data';
+import { validate, type ValidationResult, type ValidationSummary } from './evaluate';
+
+/**
+ * Validation as a run's config asks for it: retrieval on the first `data.maxVal` held-out pairs,
+ * attention and pseudo masks on the first max(`data.maxVal`, `data.maxMaskVal`) images.
+ */
+export function validateAsConfigured(model: G2DModel, val: PairItem[], cfg: PretrainConfig): Promise<ValidationResult> {
+  return validate(model, val, { seed: cfg.train.seed, retrieval: cfg.data.maxVal, masks: Math.max(cfg.data.maxVal, cfg.data.maxMaskVal) });
+}
 
 export interface ValidateRunResult {
   summary: ValidationSummary;
@@ -30,10 +39,8 @@ export async function validateRun(outDir: string, cfg: PretrainConfig, opts: { l
   try {
     const pairs = openPairs(cfg, model.config.imageSize);
     if (pairs.val.length < 2) throw new G2DError(`the run has ${pairs.val.length} validation pair(s); validation needs at least 2 (data.valFraction)`, { source: out });
-    const items = pairs.val.slice(0, cfg.data.maxVal);
-    const maskItems = pairs.val.slice(0, Math.max(cfg.data.maxVal, cfg.data.maxMaskVal));
-    log(`validate: ${weights}; retrieval on ${items.length} pairs, attention and pseudo masks on ${maskItems.length} images`);
-    const { summary } = await validate(model, items, { seed: cfg.train.seed, maskItems });
+    const { summary } = await validateAsConfigured(model, pairs.val, cfg);
+    log(`validate: ${weights}; retrieval on ${summary.n} pairs, attention and pseudo masks on ${summary.attention?.n ?? 0} images`);
     const file = path.join(out, 'validation.json');
     await writeFileAtomic(file, `${JSON.stringify({ weights: path.relative(out, weights), data: cfg.data, ...summary }, null, 2)}\n`);
     return { summary, weights, file };

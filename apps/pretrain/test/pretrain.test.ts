@@ -14,6 +14,9 @@ import { sharedPath } from '@g2d-ts/core/testing';
 import { configOfRun, loadPretrainConfig } from '../src/config';
 import { runPretraining } from '../src/run';
 import { validateRun } from '../src/validate-run';
+import { openPairs } from '../src/data';
+import { validate } from '../src/evaluate';
+import { createModelWithWeights } from '@g2d-ts/model';
 
 const REPO = path.resolve(__dirname, '../../..');
 const MAIN = path.join(__dirname, '..', 'src', 'main.ts');
@@ -106,6 +109,19 @@ d('g2d-pretrain on a micro config', () => {
     expect(again.summary.pseudoMaskIoU).toEqual(iou);
     expect(again.summary.pseudoMaskAny).toEqual(any);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'validation.json'), 'utf8')).data.maxVal).toBe(4);
+    // masks are scored on at least the retrieval pairs
+    expect((await validateRun(out, configOfRun(out, ['data.maxVal=4', 'data.maxMaskVal=2']))).summary.attention!.n).toBe(4);
+    // one pass over the pairs: retrieval alone (masks: 0) gives the same similarities, and no attention or masks
+    const { model: trained } = await createModelWithWeights(undefined, path.join(out, 'final'));
+    const val = openPairs(config, trained.config.imageSize).val;
+    const only = await validate(trained, val, { seed: config.train.seed, retrieval: 4, masks: 0 });
+    const both = await validate(trained, val, { seed: config.train.seed, retrieval: 4, masks: val.length });
+    trained.dispose();
+    expect(only.summary.n).toBe(4);
+    expect(only.summary.attention).toBeUndefined();
+    expect(only.summary.pseudoMaskIoU).toBeUndefined();
+    expect(both.similarity).toEqual(only.similarity);
+    expect(both.summary.pseudoMaskIoU).toEqual(iou);
     expect(tf.memory().numTensors).toBe(before);
     expect(() => configOfRun(root)).toThrow(/no run.json/);
     expect(() => configOfRun(out, ['data.maxMaskVal=0'])).toThrow(/maxMaskVal/);

@@ -323,12 +323,22 @@ export class G2DModel extends Module {
   /** L2-normalised image embeddings [B, D] (eval mode, no decoder). */
   encodeImage(images: tf.Tensor4D): tf.Tensor2D {
     this.checkImages(images, 'encodeImage');
+    const { embedding, attention } = this.encodeImageWithAttention(images);
+    attention.dispose();
+    return embedding;
+  }
+
+  /**
+   * `encodeImage` and `attentionMap` from one forward pass (eval mode, no decoder): the
+   * L2-normalised embeddings [B, D] and the per-head attention maps [B, heads, h, w].
+   */
+  encodeImageWithAttention(images: tf.Tensor4D): { embedding: tf.Tensor2D; attention: tf.Tensor4D } {
+    this.checkImages(images, 'encodeImageWithAttention');
     return this.withTraining(false, () => {
       const { imageEmbedding, attention } = this.imageForward(images, false);
-      attention.dispose();
-      const n = l2Normalize(imageEmbedding);
+      const embedding = l2Normalize(imageEmbedding);
       imageEmbedding.dispose();
-      return n;
+      return { embedding, attention };
     });
   }
 

@@ -5,7 +5,7 @@
  * the VLA-only warm-up, per-call training mode, presets/recipes, and no leaked tensors.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describeBackends, expectNoLeakedTensors } from '@g2d-ts/core/testing';
+import { describeBackends, expectArraysClose, expectNoLeakedTensors } from '@g2d-ts/core/testing';
 import { createModel, getModelConfig, listModels, resolveConfig, RECIPE_SETTINGS, type G2DModel } from '../src';
 
 const MICRO = {
@@ -163,9 +163,14 @@ describeBackends('G2DModel', () => {
       expect(d.shape).toEqual([2, 64, 64, 4]);
       expect(a.shape).toEqual([2, 4, 2, 2]);
       expect(p.shape).toEqual([2, 2, 2, 16]);
-      tf.dispose([ie, te, d, a, p]);
+      // both from one forward pass: the same values as the two helpers
+      const both = model.encodeImageWithAttention(x.images);
+      expectArraysClose(both.embedding, ie.dataSync(), { rtol: 1e-6, atol: 1e-7 });
+      expectArraysClose(both.attention, a.dataSync(), { rtol: 1e-6, atol: 1e-7 });
+      tf.dispose([ie, te, d, a, p, both.embedding, both.attention]);
     });
     expect(() => model.encodeImage(tf.zeros([1, 32, 32, 3]) as tf.Tensor4D)).toThrow(/64x64/);
+    expect(() => model.encodeImageWithAttention(tf.zeros([1, 32, 32, 3]) as tf.Tensor4D)).toThrow(/G2DModel.encodeImageWithAttention: .*64x64/);
     tf.dispose(Object.values(x));
   });
 
